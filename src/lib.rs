@@ -1,0 +1,23 @@
+//! dsop-harness: the DSOP "Data for ajourhold av OTP i privat sektor" integration test (onboarding C-4),
+//! run against the agencies' test environments or the embedded simulator, with the Bits report as output.
+//!
+//! Data flows one way, each stage in its own module:
+//! `workbook` (xlsx) -> `run::plan` (Case -> Plan) -> `apis` (Request -> Response) -> `run::check` (Verdict)
+//! -> `run::events` (Event stream) -> `report` (results.json, junit.xml, html, docx) and `workbook::write_filled`.
+
+pub mod apis;
+pub mod auth;
+pub mod config;
+pub mod doctor;
+pub mod fsutil;
+pub mod ids;
+pub mod model;
+pub mod months;
+pub mod report;
+pub mod run;
+pub mod secret;
+pub mod sim;
+pub mod workbook;
+
+/// The harness version, as written into every report.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
