@@ -27,7 +27,9 @@ impl std::fmt::Display for IdError {
 
 fn digits(s: &str, n: usize, what: &str) -> Result<Vec<u32>, IdError> {
     if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(IdError(format!("{what} must be exactly {n} digits, got {s:?}")));
+        return Err(IdError(format!(
+            "{what} must be exactly {n} digits, got {s:?}"
+        )));
     }
     Ok(s.bytes().map(|b| (b - b'0') as u32).collect())
 }
@@ -36,17 +38,25 @@ fn digits(s: &str, n: usize, what: &str) -> Result<Vec<u32>, IdError> {
 pub fn validate_orgnr(s: &str) -> Result<(), IdError> {
     let d = digits(s, 9, "an organisation number")?;
     if !matches!(d[0], 2 | 3 | 8 | 9) {
-        return Err(IdError(format!("organisation number {s} must start with 2, 3, 8 or 9")));
+        return Err(IdError(format!(
+            "organisation number {s} must start with 2, 3, 8 or 9"
+        )));
     }
     let w = [3, 2, 7, 6, 5, 4, 3, 2];
     let sum: u32 = d.iter().zip(w).map(|(a, b)| a * b).sum();
     let check = match sum % 11 {
         0 => 0,
-        1 => return Err(IdError(format!("organisation number {s} has an invalid check digit"))),
+        1 => {
+            return Err(IdError(format!(
+                "organisation number {s} has an invalid check digit"
+            )))
+        }
         r => 11 - r,
     };
     if check != d[8] {
-        return Err(IdError(format!("organisation number {s} has an invalid check digit")));
+        return Err(IdError(format!(
+            "organisation number {s} has an invalid check digit"
+        )));
     }
     Ok(())
 }
@@ -61,12 +71,16 @@ pub fn validate_person_id(s: &str) -> Result<PersonIdKind, IdError> {
     let w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2];
     let s1: u32 = d.iter().take(9).zip(w1).map(|(a, b)| a * b).sum();
     if !matches!((s1 + d[9]) % 11, 0..=3) {
-        return Err(IdError(format!("person identifier {s} has an invalid first check digit")));
+        return Err(IdError(format!(
+            "person identifier {s} has an invalid first check digit"
+        )));
     }
     let w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
     let s2: u32 = d.iter().take(10).zip(w2).map(|(a, b)| a * b).sum();
     if (s2 + d[10]) % 11 != 0 {
-        return Err(IdError(format!("person identifier {s} has an invalid second check digit")));
+        return Err(IdError(format!(
+            "person identifier {s} has an invalid second check digit"
+        )));
     }
     let mut day = d[0] * 10 + d[1];
     let mut month = d[2] * 10 + d[3];
@@ -91,7 +105,9 @@ pub fn validate_person_id(s: &str) -> Result<PersonIdKind, IdError> {
         .iter()
         .any(|y| NaiveDate::from_ymd_opt(*y as i32, month, day).is_some());
     if !ok {
-        return Err(IdError(format!("person identifier {s} does not start with a valid date (DDMMYY)")));
+        return Err(IdError(format!(
+            "person identifier {s} does not start with a valid date (DDMMYY)"
+        )));
     }
     Ok(kind)
 }
@@ -138,7 +154,10 @@ mod tests {
 
     #[test]
     fn person() {
-        assert_eq!(validate_person_id("12838510068"), Ok(PersonIdKind::SyntheticTenor));
+        assert_eq!(
+            validate_person_id("12838510068"),
+            Ok(PersonIdKind::SyntheticTenor)
+        );
         assert!(validate_person_id("12838510069").is_err());
         assert!(validate_person_id("1283851006").is_err());
         assert_eq!(mask_person_id("12838510068"), "128385*****");

@@ -1,1 +1,7 @@
-fn main() {}
+//! The `dsop-harness` binary: a thin front end over the library.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::main());
+}

@@ -77,20 +77,33 @@ impl Api {
             .collect();
         Some(match n.as_str() {
             "maskinporten" | "mp" => Api::Maskinporten,
-            "tjenestepensjonsavtale" | "tpa" | "tjenestepensjonsavtaleapi" => Api::Tjenestepensjonsavtale,
+            "tjenestepensjonsavtale" | "tpa" | "tjenestepensjonsavtaleapi" => {
+                Api::Tjenestepensjonsavtale
+            }
             "inntektsmottakere" | "ims" | "inntektsmottakereapi" => Api::Inntektsmottakere,
-            "inntekt" | "inn" | "inntektapi" | "inntektsmottaker" | "inntektsmottakerapi" => Api::Inntekt,
-            "aaregotp" | "aareg" | "aaregisteret" | "aaregisteretotp" | "aar" | "arbeidsforholdsopplysningerotp"
-            | "navaaregotp" | "nav" => Api::AaregOtp,
-            "tverrgaende" | "tverrgående" | "tverrgaaende" | "alle" | "all" | "crossapi" | "alleapier"
-            | "allefire" => Api::Tverrgaaende,
+            "inntekt" | "inn" | "inntektapi" | "inntektsmottaker" | "inntektsmottakerapi" => {
+                Api::Inntekt
+            }
+            "aaregotp"
+            | "aareg"
+            | "aaregisteret"
+            | "aaregisteretotp"
+            | "aar"
+            | "arbeidsforholdsopplysningerotp"
+            | "navaaregotp"
+            | "nav" => Api::AaregOtp,
+            "tverrgaende" | "tverrgående" | "tverrgaaende" | "alle" | "all" | "crossapi"
+            | "alleapier" | "allefire" => Api::Tverrgaaende,
             _ => return None,
         })
     }
 
     /// Skatteetaten's three APIs share the error format and the 5-in-flight limit.
     pub fn is_skatteetaten(self) -> bool {
-        matches!(self, Api::Tjenestepensjonsavtale | Api::Inntektsmottakere | Api::Inntekt)
+        matches!(
+            self,
+            Api::Tjenestepensjonsavtale | Api::Inntektsmottakere | Api::Inntekt
+        )
     }
 
     /// The Maskinporten scope an API requires.
@@ -406,7 +419,12 @@ impl RunReport {
         Api::ALL
             .iter()
             .filter_map(|api| {
-                let s = Summary::of(self.cases.iter().filter(|c| c.api == *api).map(|c| &c.status));
+                let s = Summary::of(
+                    self.cases
+                        .iter()
+                        .filter(|c| c.api == *api)
+                        .map(|c| &c.status),
+                );
                 (s.total > 0).then_some((*api, s))
             })
             .collect()

@@ -15,11 +15,16 @@ pub struct YearMonth {
 
 impl YearMonth {
     pub fn new(year: i32, month: u32) -> Option<YearMonth> {
-        (1..=12).contains(&month).then_some(YearMonth { year, month })
+        (1..=12)
+            .contains(&month)
+            .then_some(YearMonth { year, month })
     }
 
     pub fn of(date: NaiveDate) -> YearMonth {
-        YearMonth { year: date.year(), month: date.month() }
+        YearMonth {
+            year: date.year(),
+            month: date.month(),
+        }
     }
 
     /// Months since year 0, for arithmetic.
@@ -28,7 +33,10 @@ impl YearMonth {
     }
 
     fn from_index(i: i64) -> YearMonth {
-        YearMonth { year: i.div_euclid(12) as i32, month: (i.rem_euclid(12) + 1) as u32 }
+        YearMonth {
+            year: i.div_euclid(12) as i32,
+            month: (i.rem_euclid(12) + 1) as u32,
+        }
     }
 
     /// This month plus `n` months (negative goes back).
@@ -88,14 +96,19 @@ impl FromStr for YearMonth {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        let err = || MonthError(format!("{t:?} is not a month: write it as YYYY-MM, e.g. 2026-10"));
+        let err = || {
+            MonthError(format!(
+                "{t:?} is not a month: write it as YYYY-MM, e.g. 2026-10"
+            ))
+        };
         let (y, m) = t.split_once('-').ok_or_else(err)?;
         if y.len() != 4 || m.len() != 2 || !y.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(err());
         }
         let year: i32 = y.parse().map_err(|_| err())?;
         let month: u32 = m.parse().map_err(|_| err())?;
-        YearMonth::new(year, month).ok_or_else(|| MonthError(format!("{t:?} has month {month}: it must be 01 to 12")))
+        YearMonth::new(year, month)
+            .ok_or_else(|| MonthError(format!("{t:?} has month {month}: it must be 01 to 12")))
     }
 }
 
@@ -130,6 +143,9 @@ mod tests {
         assert_eq!(YearMonth::recent_complete(d).to_string(), "2026-10");
         let d = NaiveDate::from_ymd_opt(2026, 11, 5).unwrap();
         assert_eq!(YearMonth::recent_complete(d).to_string(), "2026-09");
-        assert_eq!(YearMonth::new(2024, 2).unwrap().last_day().to_string(), "2024-02-29");
+        assert_eq!(
+            YearMonth::new(2024, 2).unwrap().last_day().to_string(),
+            "2024-02-29"
+        );
     }
 }

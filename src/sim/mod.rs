@@ -1,7 +1,31 @@
 //! The embedded simulator: Maskinporten plus Skatteetaten Inntekt, Inntektsmottakere,
 //! Tjenestepensjonsavtale and NAV Aa-registeret OTP (GraphQL), on one axum server.
 //!
-//! OWNED BY THE SIMULATOR WORK. The public items below are the contract with the rest of the crate.
+//! The public items below are the contract with the rest of the crate. Every route, rule and choice made where
+//! the agencies' documentation is silent is listed in `docs/simulator.md`.
+
+mod aareg;
+mod admin;
+mod auth;
+pub mod data;
+pub mod faults;
+mod inntekt;
+mod inntektsmottakere;
+mod limiter;
+pub(crate) mod maskinporten;
+pub mod rules;
+mod server;
+mod skatteetaten;
+mod state;
+pub mod testkit;
+mod tjenestepensjonsavtale;
+
+pub use auth::{SCOPE_AAREG, SCOPE_INNTEKT, SCOPE_INNTEKTSMOTTAKERE, SCOPE_TJENESTEPENSJONSAVTALE};
+pub use data::Agreement;
+pub use state::{Delegation, SystemUser};
+
+use state::SimState;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use std::net::SocketAddr;
@@ -111,7 +135,10 @@ pub struct LoggedRequest {
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("could not start the simulator on {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Config(String),
 }
@@ -119,6 +146,9 @@ pub enum SimError {
 /// A running simulator.
 pub struct SimHandle {
     urls: SimUrls,
+    state: Arc<SimState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl SimHandle {
@@ -127,28 +157,112 @@ impl SimHandle {
     }
 
     /// Register a Maskinporten client (the harness does this for its ephemeral certificate in `--env sim`).
+    /// A client with the same id is replaced.
     pub fn register_client(&self, client: SimClient) {
-        let _ = client;
+        self.state
+            .lock()
+            .clients
+            .insert(client.client_id.clone(), client);
+    }
+
+    /// Register an Altinn API delegation (`consumer` delegated `scope` to `supplier`), for `consumer_org` grants.
+    pub fn register_delegation(&self, consumer: &str, supplier: &str, scope: &str) {
+        let d = Delegation {
+            consumer: consumer.into(),
+            supplier: supplier.into(),
+            scope: scope.into(),
+        };
+        let mut inner = self.state.lock();
+        if !inner.delegations.contains(&d) {
+            inner.delegations.push(d);
+        }
+    }
+
+    /// Register an Altinn system user of `vendor_org` approved by `customer_org`; returns the system user id.
+    pub fn register_system_user(&self, customer_org: &str, vendor_org: &str) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.state.lock().system_users.push(SystemUser {
+            customer_org: customer_org.into(),
+            vendor_org: vendor_org.into(),
+            system_user_id: id.clone(),
+            system_id: format!("{vendor_org}_dsop_harness"),
+        });
+        id
     }
 
     /// Move the simulator's clock (token expiry without sleeping).
     pub fn advance_clock(&self, secs: i64) {
-        let _ = secs;
+        self.state.advance(secs);
+    }
+
+    /// The simulator clock, epoch seconds.
+    pub fn now(&self) -> i64 {
+        self.state.now()
     }
 
     /// Every request served so far.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        Vec::new()
+        self.state.lock().log.clone()
     }
 
-    /// Stop serving.
-    pub async fn shutdown(self) {}
+    /// The agreements currently registered (all institutions).
+    pub fn agreements(&self) -> Vec<Agreement> {
+        self.state.lock().agreements.clone()
+    }
+
+    /// The data set the simulator serves.
+    pub fn data(&self) -> &data::DataSet {
+        &self.state.data
+    }
+
+    /// Stop serving (in-flight requests get two seconds to finish, e.g. fault-injected timeouts do not).
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(std::time::Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
 }
 
 /// Start the simulator on `addr` (port 0 picks a free port).
 pub async fn start(cfg: SimConfig, addr: SocketAddr) -> Result<SimHandle, SimError> {
-    let _ = cfg;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| SimError::Bind { addr, source })?;
-    let local = listener.local_addr().map_err(|source| SimError::Bind { addr, source })?;
-    Ok(SimHandle { urls: SimUrls::new(&format!("http://{local}")) })
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| SimError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| SimError::Bind { addr, source })?;
+    let urls = SimUrls::new(&format!("http://{local}"));
+    let state = Arc::new(SimState::new(cfg, urls.clone())?);
+    let app = server::router(state.clone());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!("simulator stopped: {e}");
+        }
+    });
+    Ok(SimHandle {
+        urls,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+    })
 }

@@ -9,6 +9,17 @@ use crate::model::Api;
 use crate::months::YearMonth;
 use std::path::{Path, PathBuf};
 
+pub mod generate;
+pub mod headers;
+pub mod load;
+mod reader;
+pub mod source;
+mod writer;
+
+pub use generate::build_from_source;
+pub use reader::{api_of_operation, parse_mandatory, read_with, ReadOptions};
+pub use writer::write_filled;
+
 /// A cell location, e.g. `Testcaser!F12`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CellRef {
@@ -20,7 +31,11 @@ pub struct CellRef {
 
 impl CellRef {
     pub fn new(sheet: &str, row: u32, col: u32) -> CellRef {
-        CellRef { sheet: sheet.to_string(), row, col }
+        CellRef {
+            sheet: sheet.to_string(),
+            row,
+            col,
+        }
     }
 
     /// Excel A1 notation with the sheet, e.g. `Testcaser!F12`.
@@ -78,7 +93,11 @@ impl std::fmt::Display for Problem {
         if self.location.is_empty() {
             write!(f, "{sev}: {}: {}", self.file, self.message)?;
         } else {
-            write!(f, "{sev}: {} {}: {}", self.file, self.location, self.message)?;
+            write!(
+                f,
+                "{sev}: {} {}: {}",
+                self.file, self.location, self.message
+            )?;
         }
         if !self.hint.is_empty() {
             write!(f, " ({})", self.hint)?;
@@ -166,7 +185,10 @@ pub struct CaseStep {
 impl CaseStep {
     /// The cell of a canonical column in this step's row (for error messages), falling back to the row.
     pub fn cell(&self, canonical: &str) -> Option<&CellRef> {
-        self.cells.iter().find(|(k, _)| k == canonical).map(|(_, c)| c)
+        self.cells
+            .iter()
+            .find(|(k, _)| k == canonical)
+            .map(|(_, c)| c)
     }
 }
 
@@ -202,16 +224,27 @@ pub struct Workbook {
     pub cases: Vec<Case>,
     /// Warnings found while reading (errors make `read` fail instead).
     pub warnings: Vec<Problem>,
+    /// Columns of the Testdata/Testcaser sheets that map to no canonical column: (sheet, header, 0-based column).
+    /// `write_filled` copies them through untouched.
+    pub unknown_columns: Vec<(String, String, u32)>,
+    /// Values of unknown columns on each case's first row: (case id, header, value).
+    pub case_extras: Vec<(String, String, String)>,
 }
 
 impl Workbook {
     pub fn testdata(&self, r: &str) -> Option<&TestData> {
-        self.testdata.iter().find(|t| t.r#ref.eq_ignore_ascii_case(r))
+        self.testdata
+            .iter()
+            .find(|t| t.r#ref.eq_ignore_ascii_case(r))
     }
 
     pub fn info_value(&self, key: &str) -> Option<&str> {
         let k = normalise(key);
-        self.info.iter().find(|e| normalise(&e.key) == k).map(|e| e.value.as_str()).filter(|v| !v.is_empty())
+        self.info
+            .iter()
+            .find(|e| normalise(&e.key) == k)
+            .map(|e| e.value.as_str())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -244,7 +277,9 @@ pub fn normalise(s: &str) -> String {
 
 /// Read and validate a workbook (structure, ids, periods, duplicates). Expectation syntax and
 /// placeholders are checked by the planner (`run::plan`), which reports with the same `Problem` type.
+///
+/// Requires the machine columns the harness needs (`Operasjon`, `Inndata`, `Forventet HTTP-status` or
+/// `Forventet feilkode`); use [`read_with`] with `require_machine_columns: false` to inspect a file without them.
 pub fn read(path: &Path) -> Result<Workbook, WorkbookError> {
-    let _ = path;
-    Err(WorkbookError { file: path.display().to_string(), problems: vec![] })
+    read_with(path, &ReadOptions::default())
 }

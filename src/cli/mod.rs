@@ -1,0 +1,364 @@
+//! The clap front end: parse, build the options, call the library, map the outcome to an exit code.
+//! No logic lives here.
+
+use clap::{Args, Parser, Subcommand};
+use dsop_harness::config::{Config, Env};
+use dsop_harness::model::Lang;
+use dsop_harness::run::{self, exit, RunOptions, SimOptions};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "Exit codes:
+  0    every selected case ok
+  1    at least one selected case deviated (Avvik)
+  2    usage, configuration or input error (nothing was run)
+  3    no deviation, but a selected case ended environment_error (Miljøfeil) or not_run
+  130  interrupted (Ctrl-C); finished cases are journalled and reported";
+
+/// The bundled workbook, relative to the repository.
+pub const BUNDLED_WORKBOOK: &str = "testcases/integrasjonstest-ajourhold-otp.xlsx";
+
+#[derive(Parser, Debug)]
+#[command(name = "dsop-harness", version, about = "Integration test for DSOP «Data for ajourhold av OTP i privat sektor» (onboarding C-4)", after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the workbook's cases and write every report into a new folder under reports/.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Read and check a workbook: list its cases and test data and every problem found.
+    Validate(ValidateArgs),
+    /// Run the embedded simulator standalone and print its base URLs.
+    Simulate(SimulateArgs),
+    /// Preflight checks of certificate, clock, network and scopes (not implemented yet).
+    Doctor(PassArgs),
+    /// Render the reports of a run folder again from its journal (not implemented yet).
+    Report(PassArgs),
+    /// Write a commented config template and a copy of the bundled workbook (not implemented yet).
+    Init(PassArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PassArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub rest: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The workbook (xlsx). Default: the bundled one.
+    #[arg(long, short = 'w')]
+    pub workbook: Option<PathBuf>,
+    /// sim (the embedded simulator), test (the agencies' test environments) or prod.
+    #[arg(long, value_enum, default_value = "sim", env = "DSOP_ENV")]
+    pub env: Env,
+    /// The date the run's months are computed from (YYYY-MM-DD), for reproducible reports.
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<chrono::NaiveDate>,
+    /// Where run folders are written.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Report language: nb (Norwegian bokmål) or en.
+    #[arg(long, default_value = "nb", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// Mask personal ids in the reports (keep the first 6 digits).
+    #[arg(long)]
+    pub mask_ids: bool,
+    /// Run only these cases (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave out these cases.
+    #[arg(long, value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Run only the mandatory cases.
+    #[arg(long)]
+    pub mandatory_only: bool,
+    /// human (one line per case) or json (the events as JSON lines).
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    /// Print the plan with every input resolved, and call nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow --env prod (cases that write are never run there).
+    #[arg(long)]
+    pub allow_prod: bool,
+    /// Configuration file (default: dsop-harness.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Simulator fault injection (sim only), see docs/simulator.md.
+    #[arg(long)]
+    pub faults: Option<String>,
+    /// Simulator: answer «no income» with IM-010 (the DSOP FAQ) instead of IM-008.
+    #[arg(long)]
+    pub sim_im010: bool,
+    /// Continue an interrupted run in its folder: finished cases are not repeated, and a POST or DELETE
+    /// whose outcome is unknown is never sent again.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    #[arg(long, short = 'w')]
+    pub workbook: Option<PathBuf>,
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<chrono::NaiveDate>,
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long)]
+    pub faults: Option<String>,
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<chrono::NaiveDate>,
+    /// Keep the data set's changes and the request log in this file.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date: write YYYY-MM-DD, e.g. 2026-11-26"))
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language: use nb or en"))
+}
+
+fn workbook_path(w: Option<PathBuf>) -> PathBuf {
+    w.unwrap_or_else(|| {
+        let local = PathBuf::from(BUNDLED_WORKBOOK);
+        if local.exists() {
+            local
+        } else {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_WORKBOOK)
+        }
+    })
+}
+
+fn color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+/// Run the CLI; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::USAGE;
+        }
+    };
+    rt.block_on(dispatch(cli.command))
+}
+
+async fn dispatch(cmd: Command) -> i32 {
+    match cmd {
+        Command::Run(a) => cmd_run(a).await,
+        Command::Validate(a) => cmd_validate(a),
+        Command::Simulate(a) => cmd_simulate(a).await,
+        Command::Doctor(_) | Command::Report(_) | Command::Init(_) => {
+            eprintln!("error: this subcommand is not implemented yet (see the open issues); use `run` or `validate`");
+            exit::USAGE
+        }
+    }
+}
+
+async fn cmd_run(a: RunArgs) -> i32 {
+    let config = match Config::load(a.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let workbook_is_default = a.workbook.is_none();
+    let opts = RunOptions {
+        workbook_is_default,
+        resume: a.resume,
+        workbook: workbook_path(a.workbook),
+        env: a.env,
+        today: a.today,
+        reports_dir: a.reports,
+        lang: a.lang,
+        mask_ids: a.mask_ids,
+        plan: run::plan::PlanOptions {
+            today: a.today,
+            only: a.only,
+            skip: a.skip,
+            mandatory_only: a.mandatory_only,
+        },
+        json: a.format == "json",
+        color: color(),
+        allow_prod: a.allow_prod,
+        dry_run: a.dry_run,
+        config,
+        sim: SimOptions {
+            faults: a.faults,
+            no_income_im010: a.sim_im010,
+            token_lifetime_secs: None,
+        },
+    };
+    match run::run(opts).await {
+        Ok(o) => {
+            if let Some(d) = &o.dir {
+                eprintln!("reports written to {}", d.display());
+            }
+            o.exit_code
+        }
+        Err(e) => {
+            for l in e.lines() {
+                eprintln!("{l}");
+            }
+            e.exit_code()
+        }
+    }
+}
+
+fn cmd_validate(a: ValidateArgs) -> i32 {
+    let path = workbook_path(a.workbook);
+    let json = a.format == "json";
+    let wb = match dsop_harness::workbook::read(&path) {
+        Ok(wb) => wb,
+        Err(e) => {
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "file": e.file, "problems": e.problems })
+                );
+            } else {
+                for p in &e.problems {
+                    eprintln!("{p}");
+                }
+            }
+            return exit::USAGE;
+        }
+    };
+    let plan = run::plan::build(
+        &wb,
+        &run::plan::PlanOptions {
+            today: a.today,
+            ..Default::default()
+        },
+    );
+    let problems: Vec<_> = wb
+        .warnings
+        .iter()
+        .cloned()
+        .chain(plan.as_ref().err().cloned().unwrap_or_default())
+        .collect();
+    if json {
+        let cases: Vec<_> = wb
+            .cases
+            .iter()
+            .map(|c| serde_json::json!({"id": c.id, "api": c.api, "mandatory": c.mandatory, "steps": c.steps.len(), "beskrivelse": c.beskrivelse}))
+            .collect();
+        let td: Vec<_> = wb
+            .testdata
+            .iter()
+            .map(|t| serde_json::json!({"ref": t.r#ref, "type": t.kind, "identifikator": t.identifikator, "egenskaper": t.egenskaper}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"file": path.display().to_string(), "sha256": wb.sha256, "cases": cases, "testdata": td, "problems": problems})
+        );
+    } else {
+        println!(
+            "{}: {} cases, {} test data rows",
+            path.display(),
+            wb.cases.len(),
+            wb.testdata.len()
+        );
+        for c in &wb.cases {
+            let api = c
+                .api
+                .map(|a| a.label(Lang::Nb).to_string())
+                .unwrap_or_else(|| c.api_text.clone());
+            println!(
+                "  {:<8} {:<22} {}{}{}",
+                c.id,
+                api,
+                if c.mandatory { "[obligatorisk] " } else { "" },
+                c.beskrivelse,
+                if c.steps.len() > 1 {
+                    format!(" ({} steg)", c.steps.len())
+                } else {
+                    String::new()
+                }
+            );
+        }
+        for t in &wb.testdata {
+            println!(
+                "  {:<10} {:<22} {} {}",
+                t.r#ref,
+                t.kind,
+                t.identifikator,
+                t.egenskaper.join(",")
+            );
+        }
+        for p in &problems {
+            eprintln!("{p}");
+        }
+    }
+    if problems
+        .iter()
+        .any(|p| p.severity == dsop_harness::workbook::Severity::Error)
+    {
+        exit::USAGE
+    } else {
+        exit::OK
+    }
+}
+
+async fn cmd_simulate(a: SimulateArgs) -> i32 {
+    let today = a.today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let mut cfg = dsop_harness::sim::SimConfig::new(today);
+    cfg.faults = a.faults;
+    cfg.data = a.data;
+    cfg.state = a.state;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], a.port));
+    let h = match dsop_harness::sim::start(cfg, addr).await {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let u = h.urls();
+    println!("dsop-harness simulator (today {today})");
+    println!("  maskinporten issuer     {}", u.maskinporten_issuer);
+    println!("  maskinporten token      {}", u.token_endpoint);
+    println!("  inntekt                 {}", u.inntekt);
+    println!("  inntektsmottakere       {}", u.inntektsmottakere);
+    println!("  tjenestepensjonsavtale  {}", u.tjenestepensjonsavtale);
+    println!("  aareg otp (graphql)     {}", u.aareg);
+    println!("Press Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    h.shutdown().await;
+    exit::OK
+}

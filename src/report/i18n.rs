@@ -1,0 +1,343 @@
+//! Fixed report texts in Norwegian bokmål (default) and English.
+//!
+//! Every string a reader sees that does not come from the run itself lives here, so the two languages stay
+//! side by side. The struct is serialised into the template context as `t`.
+
+use crate::model::{Delegation, Lang};
+use serde::Serialize;
+
+/// The first line of the simulator banner; also the header text of every page of a simulated report.
+pub fn sim_banner_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nb => "SIMULERT KJØRING – IKKE BEVIS FOR BITS",
+        Lang::En => "SIMULATED RUN – NOT EVIDENCE FOR BITS",
+    }
+}
+
+/// The body of the simulator banner.
+pub fn sim_banner_text(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nb => {
+            "Denne rapporten er laget mot dsop-harness sin innebygde simulator, ikke mot etatenes testmiljøer. \
+             Den kan ikke brukes som dokumentasjon av integrasjonstesten (C-4) eller som grunnlag for \
+             bekreftelsen til Bits (C-7)."
+        }
+        Lang::En => {
+            "This report was produced against dsop-harness's embedded simulator, not against the agencies' test \
+             environments. It cannot be used as documentation of the integration test (C-4) or as the basis \
+             for the confirmation to Bits (C-7)."
+        }
+    }
+}
+
+/// How the institution's calls are authorised, in words.
+pub fn delegation_text(d: Delegation, lang: Lang) -> &'static str {
+    match (d, lang) {
+        (Delegation::None, Lang::Nb) => {
+            "Ingen delegering: pensjonsinnretningen kaller API-ene med egen Maskinporten-klient og eget \
+             virksomhetssertifikat."
+        }
+        (Delegation::None, Lang::En) => {
+            "No delegation: the pension institution calls the APIs with its own Maskinporten client and its own \
+             business certificate."
+        }
+        (Delegation::ConsumerOrg, Lang::Nb) => {
+            "API-delegering i Altinn (consumer_org): pensjonsinnretningen har delegert rettighetene «Inntekt API \
+             - På vegne av», «Inntektsmottakere API», «Tjenestepensjonsavtale API» og «Aa-registeret OTP API» \
+             til tredjepartsleverandøren."
+        }
+        (Delegation::ConsumerOrg, Lang::En) => {
+            "API delegation in Altinn (consumer_org): the pension institution has delegated the rights \
+             \"Inntekt API - På vegne av\", \"Inntektsmottakere API\", \"Tjenestepensjonsavtale API\" and \
+             \"Aa-registeret OTP API\" to the third-party vendor."
+        }
+        (Delegation::SystemUser, Lang::Nb) => {
+            "Altinn systembruker: tokenet bærer authorization_details av typen urn:altinn:systemuser for \
+             pensjonsinnretningen."
+        }
+        (Delegation::SystemUser, Lang::En) => {
+            "Altinn system user: the token carries authorization_details of type urn:altinn:systemuser for the \
+             pension institution."
+        }
+    }
+}
+
+/// The fixed paragraph on the IM-008/IM-010 documentation conflict (section 8).
+pub fn im010_paragraph(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nb => {
+            "Kjent dokumentasjonskonflikt (IM-008/IM-010): Bits' FAQ beskriver IM-010 som «Fant ingen informasjon \
+             for gitt identifikator og periode», mens Skatteetatens gjeldende feilkodetabell for Inntekt oppgir \
+             IM-008 (404) for ingen inntekt og IM-010 (403) for samtykke, som bare gjelder rettighetspakken sbl. \
+             For rettighetspakken otp behandles begge svarene som «ingen inntekt», og testcasen godtar begge \
+             (404:IM-008 | 4xx:IM-010). Merknaden på testcasen viser hvilket svar som kom."
+        }
+        Lang::En => {
+            "Known documentation conflict (IM-008/IM-010): Bits' FAQ describes IM-010 as \"Fant ingen informasjon \
+             for gitt identifikator og periode\" (no information for the identifier and period), while \
+             Skatteetaten's current error table for Inntekt gives IM-008 (404) for no income and IM-010 (403) for \
+             consent, which applies only to the sbl package. For the otp package both answers are treated as \
+             \"no income\", and the test case accepts either (404:IM-008 | 4xx:IM-010). The case note shows \
+             which one arrived."
+        }
+    }
+}
+
+/// Every fixed label of the reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Labels {
+    pub lang_code: &'static str,
+    pub title: &'static str,
+    pub toc_title: &'static str,
+    pub toc_hint: &'static str,
+    pub run_notes: &'static str,
+    pub page: &'static str,
+    pub of: &'static str,
+
+    // Section headings, numbered as in the outline.
+    pub h1: &'static str,
+    pub h2: &'static str,
+    pub h3: &'static str,
+    pub h4: &'static str,
+    pub h5: &'static str,
+    pub h6: &'static str,
+    pub h7: &'static str,
+    pub h8: &'static str,
+    pub h9: &'static str,
+    pub h10: &'static str,
+    pub h11: &'static str,
+
+    // Sub-headings.
+    pub base_urls: &'static str,
+    pub scopes: &'static str,
+    pub months: &'static str,
+    pub testdata_table: &'static str,
+    pub workbook_info: &'static str,
+    pub steps_of: &'static str,
+
+    // Generic.
+    pub none: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+    pub field: &'static str,
+    pub value: &'static str,
+
+    // Table columns.
+    pub col_api: &'static str,
+    pub col_cases: &'static str,
+    pub col_base_url: &'static str,
+    pub col_total: &'static str,
+    pub col_id: &'static str,
+    pub col_description: &'static str,
+    pub col_expected: &'static str,
+    pub col_actual: &'static str,
+    pub col_status: &'static str,
+    pub col_correlation: &'static str,
+    pub col_date: &'static str,
+    pub col_note: &'static str,
+    pub col_measure: &'static str,
+    pub col_responsible: &'static str,
+    pub col_ref: &'static str,
+    pub col_kind: &'static str,
+    pub col_identifier: &'static str,
+    pub col_name: &'static str,
+    pub col_tags: &'static str,
+    pub col_source: &'static str,
+    pub col_role: &'static str,
+    pub col_signature: &'static str,
+    pub col_case_step: &'static str,
+    pub col_time: &'static str,
+    pub col_operation: &'static str,
+    pub col_http: &'static str,
+    pub col_code: &'static str,
+    pub col_corr_sent: &'static str,
+    pub col_corr_returned: &'static str,
+    pub col_attempts: &'static str,
+    pub col_duration: &'static str,
+    pub sent: &'static str,
+    pub returned: &'static str,
+    pub mandatory_mark: &'static str,
+    pub mandatory_legend: &'static str,
+
+    // Section texts.
+    pub synthetic_only: &'static str,
+    pub no_deviations: &'static str,
+    pub deviations_intro: &'static str,
+    pub signature_intro: &'static str,
+    pub sign_test_lead: &'static str,
+    pub sign_institution: &'static str,
+    pub log_intro: &'static str,
+    pub masked_note: &'static str,
+    pub verdict: &'static str,
+}
+
+impl Labels {
+    pub fn for_lang(lang: Lang) -> Labels {
+        match lang {
+            Lang::Nb => Labels {
+                lang_code: "nb-NO",
+                title: "Ajourhold av OTP – Integrasjonstest rapport",
+                toc_title: "Innhold",
+                toc_hint: "Innholdsfortegnelsen oppdateres når dokumentet åpnes (eller med F9).",
+                run_notes: "Merknader til kjøringen",
+                page: "Side",
+                of: "av",
+                h1: "1 Dokumentinformasjon",
+                h2: "2 Virksomhet",
+                h3: "3 Testmiljø og oppsett",
+                h4: "4 Testdata",
+                h5: "5 Gjennomføring",
+                h6: "6 Sammendrag per API",
+                h7: "7 Resultat per testcase",
+                h8: "8 Avvik og tiltak",
+                h9: "9 Konklusjon",
+                h10: "10 Godkjenning / signatur",
+                h11: "11 Vedlegg",
+                base_urls: "Endepunkter brukt",
+                scopes: "Scopes",
+                months: "Måneder brukt i testcasene",
+                testdata_table: "Testpersoner og organisasjoner",
+                workbook_info: "Opplysninger fra testcasefilen (Info-arket)",
+                steps_of: "Steg",
+                none: "Ingen",
+                yes: "Ja",
+                no: "Nei",
+                field: "Felt",
+                value: "Verdi",
+                col_api: "API",
+                col_cases: "Testcaser",
+                col_base_url: "Base-URL",
+                col_total: "Totalt",
+                col_id: "ID",
+                col_description: "Beskrivelse",
+                col_expected: "Forventet",
+                col_actual: "Faktisk (HTTP / feilkode)",
+                col_status: "Status",
+                col_correlation: "Korrelasjons-ID (sendt / mottatt)",
+                col_date: "Dato",
+                col_note: "Merknad / årsak",
+                col_measure: "Tiltak",
+                col_responsible: "Ansvarlig",
+                col_ref: "Ref",
+                col_kind: "Type",
+                col_identifier: "Identifikator",
+                col_name: "Navn",
+                col_tags: "Egenskaper",
+                col_source: "Kilde",
+                col_role: "Rolle",
+                col_signature: "Signatur",
+                col_case_step: "Testcase / steg",
+                col_time: "Tid",
+                col_operation: "Operasjon",
+                col_http: "HTTP",
+                col_code: "Kode",
+                col_corr_sent: "Korrelasjons-ID sendt",
+                col_corr_returned: "Korrelasjons-ID mottatt",
+                col_attempts: "Forsøk",
+                col_duration: "Varighet",
+                sent: "sendt",
+                returned: "mottatt",
+                mandatory_mark: "*",
+                mandatory_legend: "* = obligatorisk testcase (inngår i samlet vurdering).",
+                synthetic_only: "Kun syntetiske testdata er brukt (Skatteetatens testdatasett, Tenor/Testnorge). \
+                                 Rapporten inneholder ingen reelle personopplysninger.",
+                no_deviations: "Ingen testcaser har avvik eller miljøfeil.",
+                deviations_intro: "Testcaser med avvik eller miljøfeil. Kolonnene Tiltak og Ansvarlig fylles ut av \
+                                   teamet.",
+                signature_intro: "Rapporten er gjennomgått og godkjent av:",
+                sign_test_lead: "Testansvarlig",
+                sign_institution: "Ansvarlig hos pensjonsinnretningen",
+                log_intro: "Kjøringslogg per testcase og steg. Kun metadata: ingen meldingsinnhold, tokens eller \
+                            nøkler er tatt med. Tider i Europe/Oslo.",
+                masked_note: "Personidentifikatorer i merknader er maskert (bare de seks første sifrene vises).",
+                verdict: "Samlet vurdering",
+            },
+            Lang::En => Labels {
+                lang_code: "en-GB",
+                title: "OTP data update (Ajourhold av OTP) – Integration test report",
+                toc_title: "Contents",
+                toc_hint: "The table of contents is updated when the document is opened (or with F9).",
+                run_notes: "Notes on this run",
+                page: "Page",
+                of: "of",
+                h1: "1 Document information",
+                h2: "2 Organisation",
+                h3: "3 Test environment and set-up",
+                h4: "4 Test data",
+                h5: "5 Execution",
+                h6: "6 Summary per API",
+                h7: "7 Result per test case",
+                h8: "8 Deviations and actions",
+                h9: "9 Conclusion",
+                h10: "10 Approval / signature",
+                h11: "11 Appendix",
+                base_urls: "Endpoints used",
+                scopes: "Scopes",
+                months: "Months used by the test cases",
+                testdata_table: "Test persons and organisations",
+                workbook_info: "Details from the test case file (Info sheet)",
+                steps_of: "Step",
+                none: "None",
+                yes: "Yes",
+                no: "No",
+                field: "Field",
+                value: "Value",
+                col_api: "API",
+                col_cases: "Test cases",
+                col_base_url: "Base URL",
+                col_total: "Total",
+                col_id: "ID",
+                col_description: "Description",
+                col_expected: "Expected",
+                col_actual: "Actual (HTTP / error code)",
+                col_status: "Status",
+                col_correlation: "Correlation id (sent / returned)",
+                col_date: "Date",
+                col_note: "Note / cause",
+                col_measure: "Action",
+                col_responsible: "Responsible",
+                col_ref: "Ref",
+                col_kind: "Type",
+                col_identifier: "Identifier",
+                col_name: "Name",
+                col_tags: "Properties",
+                col_source: "Source",
+                col_role: "Role",
+                col_signature: "Signature",
+                col_case_step: "Test case / step",
+                col_time: "Time",
+                col_operation: "Operation",
+                col_http: "HTTP",
+                col_code: "Code",
+                col_corr_sent: "Correlation id sent",
+                col_corr_returned: "Correlation id returned",
+                col_attempts: "Attempts",
+                col_duration: "Duration",
+                sent: "sent",
+                returned: "returned",
+                mandatory_mark: "*",
+                mandatory_legend: "* = mandatory test case (counts towards the overall verdict).",
+                synthetic_only: "Only synthetic test data was used (Skatteetaten's test data set, Tenor/Testnorge). \
+                                 The report contains no real personal data.",
+                no_deviations: "No test case has a deviation or an environment error.",
+                deviations_intro: "Test cases with a deviation or an environment error. The team fills in the \
+                                   Action and Responsible columns.",
+                signature_intro: "The report has been reviewed and approved by:",
+                sign_test_lead: "Test lead",
+                sign_institution: "Responsible at the pension institution",
+                log_intro: "Run log per test case and step. Metadata only: no message bodies, tokens or keys are \
+                            included. Times in Europe/Oslo.",
+                masked_note: "Personal identifiers in notes are masked (only the first six digits are shown).",
+                verdict: "Overall verdict",
+            },
+        }
+    }
+
+    /// The eleven section headings, in order.
+    pub fn headings(&self) -> [&'static str; 11] {
+        [
+            self.h1, self.h2, self.h3, self.h4, self.h5, self.h6, self.h7, self.h8, self.h9,
+            self.h10, self.h11,
+        ]
+    }
+}

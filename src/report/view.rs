@@ -1,0 +1,724 @@
+//! The view-model: everything the HTML and docx templates show, already formatted (Oslo times, labels in the
+//! report language, status colours). Built once from a prepared `RunReport`.
+
+use super::i18n::{self, Labels};
+use super::text::{self, actual, or_dash, DASH};
+use crate::model::{CaseResult, Lang, RunReport, Status, Summary, Verdict};
+use serde::Serialize;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+fn kv(key: impl Into<String>, value: impl Into<String>) -> KeyValue {
+    KeyValue {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SummaryRow {
+    pub api: String,
+    pub total: usize,
+    /// Counts in the order of `ReportView::status_cols`.
+    pub counts: Vec<usize>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepRow {
+    pub label: String,
+    pub operation: String,
+    pub expected: String,
+    pub actual: String,
+    pub status_label: String,
+    pub status_class: &'static str,
+    pub status_fill: &'static str,
+    pub corr_sent: String,
+    pub corr_returned: String,
+    pub date: String,
+    pub note: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseRow {
+    pub id: String,
+    /// The id with the mandatory mark (`MP-01 *`).
+    pub id_label: String,
+    pub mandatory: bool,
+    pub api: String,
+    pub description: String,
+    pub expected: String,
+    pub actual: String,
+    pub status_label: String,
+    pub status_class: &'static str,
+    pub status_fill: &'static str,
+    pub corr_sent: String,
+    pub corr_returned: String,
+    pub date: String,
+    pub note: String,
+    /// Only for multi-step cases; single-step cases show their one step in the case row.
+    pub steps: Vec<StepRow>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviationRow {
+    pub id: String,
+    pub api: String,
+    pub status_label: String,
+    pub status_class: &'static str,
+    pub status_fill: &'static str,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LogRow {
+    pub case_step: String,
+    pub time: String,
+    pub operation: String,
+    pub http: String,
+    pub code: String,
+    pub corr_sent: String,
+    pub corr_returned: String,
+    pub attempts: String,
+    pub duration: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Paragraph {
+    pub text: String,
+    pub bold: bool,
+}
+
+/// Everything a template needs.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportView {
+    pub t: Labels,
+    pub headings: Vec<&'static str>,
+    pub simulated: bool,
+    pub banner_title: &'static str,
+    pub banner_text: &'static str,
+    pub subtitle: String,
+    pub header_text: String,
+    pub notes: Vec<String>,
+    pub masked: bool,
+
+    pub doc_info: Vec<KeyValue>,
+    pub workbook_info: Vec<KeyValue>,
+    pub organisation: Vec<KeyValue>,
+    pub environment: Vec<KeyValue>,
+    pub scopes: Vec<String>,
+    pub base_urls: Vec<KeyValue>,
+    pub testdata_info: Vec<KeyValue>,
+    pub months: Vec<KeyValue>,
+    pub testdata: Vec<Vec<String>>,
+    pub execution: Vec<KeyValue>,
+
+    pub status_cols: Vec<&'static str>,
+    /// The summary table's header: API, cases, then the status columns.
+    pub summary_head: Vec<&'static str>,
+    pub summary_rows: Vec<SummaryRow>,
+    pub summary_total: SummaryRow,
+
+    pub cases: Vec<CaseRow>,
+    pub deviations: Vec<DeviationRow>,
+    pub im010_paragraph: Option<&'static str>,
+
+    pub verdict_label: &'static str,
+    pub verdict_class: &'static str,
+    pub verdict_fill: &'static str,
+    pub conclusion: Vec<Paragraph>,
+    pub signers: Vec<&'static str>,
+
+    pub log: Vec<LogRow>,
+
+    /// `docProps/core.xml` times (UTC, W3CDTF).
+    pub created_utc: String,
+    pub modified_utc: String,
+    pub run_id: String,
+    pub harness_version: String,
+}
+
+fn pick(lang: Lang, nb: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Lang::Nb => nb,
+        Lang::En => en,
+    }
+}
+
+fn info_get(report: &RunReport, needles: &[&str]) -> Option<String> {
+    report
+        .context
+        .info
+        .iter()
+        .find(|(k, v)| {
+            let k = k.to_lowercase();
+            !v.trim().is_empty() && needles.iter().any(|n| k.contains(n))
+        })
+        .map(|(_, v)| v.clone())
+}
+
+fn counts(s: &Summary) -> Vec<usize> {
+    Status::ALL.iter().map(|st| s.count(*st)).collect()
+}
+
+fn step_rows(c: &CaseResult, lang: Lang, l: &Labels) -> Vec<StepRow> {
+    if c.steps.len() < 2 {
+        return Vec::new();
+    }
+    c.steps
+        .iter()
+        .map(|s| StepRow {
+            label: format!("{} {}", l.steps_of, s.step),
+            operation: s.operation.clone(),
+            expected: s.expected.clone(),
+            actual: actual(s.actual_http, s.actual_code.as_deref()),
+            status_label: s.status.label(lang).to_string(),
+            status_class: text::status_class(s.status),
+            status_fill: text::status_fill(s.status),
+            corr_sent: or_dash(s.correlation_id.as_deref()),
+            corr_returned: or_dash(s.correlation_id_returned.as_deref()),
+            date: s
+                .started
+                .as_ref()
+                .map(text::oslo_time)
+                .unwrap_or_else(|| DASH.to_string()),
+            note: join_note(s.note.as_deref(), s.summary.as_deref()),
+        })
+        .collect()
+}
+
+fn join_note(note: Option<&str>, summary: Option<&str>) -> String {
+    [note, summary]
+        .iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
+    let mut out = Vec::new();
+    let mandatory: Vec<&CaseResult> = report.cases.iter().filter(|c| c.mandatory).collect();
+    let ok = mandatory.iter().filter(|c| c.status == Status::Ok).count();
+    out.push(Paragraph {
+        text: match lang {
+            Lang::Nb => format!(
+                "Samlet vurdering: {}. {ok} av {} obligatoriske testcaser har resultat OK; {} av {} testcaser totalt.",
+                report.verdict.label(lang),
+                mandatory.len(),
+                report.summary.ok,
+                report.summary.total
+            ),
+            Lang::En => format!(
+                "Overall verdict: {}. {ok} of {} mandatory test cases are OK; {} of {} test cases in total.",
+                report.verdict.label(lang),
+                mandatory.len(),
+                report.summary.ok,
+                report.summary.total
+            ),
+        },
+        bold: false,
+    });
+    if report.verdict == Verdict::Passed {
+        out.push(Paragraph {
+            text: pick(
+                lang,
+                "Alle obligatoriske testcaser er gjennomført med resultat OK. Pensjonsinnretningen anser seg klar \
+                 for produksjon.",
+                "All mandatory test cases have been run with the result OK. The pension institution considers \
+                 itself ready for production.",
+            )
+            .to_string(),
+            bold: true,
+        });
+    } else {
+        let missing: Vec<String> = mandatory
+            .iter()
+            .filter(|c| c.status != Status::Ok)
+            .map(|c| format!("{} ({})", c.id, c.status.label(lang)))
+            .collect();
+        out.push(Paragraph {
+            text: match lang {
+                Lang::Nb => format!(
+                    "Følgende obligatoriske testcaser har ikke resultat OK: {}. Pensjonsinnretningen kan derfor \
+                     ikke bekrefte overfor Bits at integrasjonstesten er fullført (C-7) før disse er rettet og \
+                     kjørt på nytt med resultat OK.",
+                    missing.join(", ")
+                ),
+                Lang::En => format!(
+                    "The following mandatory test cases are not OK: {}. The pension institution can therefore not \
+                     confirm to Bits that the integration test is complete (C-7) until they have been fixed and \
+                     rerun with the result OK.",
+                    missing.join(", ")
+                ),
+            },
+            bold: true,
+        });
+    }
+    let optional_bad: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| {
+            !c.mandatory && matches!(c.status, Status::Deviation | Status::EnvironmentError)
+        })
+        .map(|c| format!("{} ({})", c.id, c.status.label(lang)))
+        .collect();
+    if !optional_bad.is_empty() {
+        out.push(Paragraph {
+            text: match lang {
+                Lang::Nb => format!(
+                    "Anbefalte (ikke obligatoriske) testcaser med avvik eller miljøfeil: {}. De påvirker ikke den \
+                     samlede vurderingen, men er beskrevet i kapittel 8.",
+                    optional_bad.join(", ")
+                ),
+                Lang::En => format!(
+                    "Recommended (not mandatory) test cases with a deviation or an environment error: {}. They do \
+                     not affect the overall verdict but are described in section 8.",
+                    optional_bad.join(", ")
+                ),
+            },
+            bold: false,
+        });
+    }
+    if report.simulated {
+        out.push(Paragraph {
+            text: pick(
+                lang,
+                "Kjøringen er gjort mot dsop-harness sin innebygde simulator. Denne konklusjonen kan derfor ikke \
+                 brukes som grunnlag for bekreftelsen til Bits (C-7); integrasjonstesten må kjøres mot etatenes \
+                 testmiljøer.",
+                "This run used dsop-harness's embedded simulator. This conclusion can therefore not be used as the \
+                 basis for the confirmation to Bits (C-7); the integration test must be run against the agencies' \
+                 test environments.",
+            )
+            .to_string(),
+            bold: true,
+        });
+    }
+    out
+}
+
+impl ReportView {
+    /// Build the view of an already prepared (scrubbed, optionally masked) report.
+    pub fn build(report: &RunReport, lang: Lang, masked: bool) -> ReportView {
+        let l = Labels::for_lang(lang);
+        let ctx = &report.context;
+        let mp = &ctx.maskinporten;
+        let not_given = pick(lang, "Ikke oppgitt", "Not given");
+        let to_fill = "";
+
+        let env_label = if report.simulated {
+            format!(
+                "{} ({})",
+                report.env,
+                pick(lang, "innebygd simulator", "embedded simulator")
+            )
+        } else {
+            report.env.clone()
+        };
+
+        let doc_info = vec![
+            kv(pick(lang, "Dokument", "Document"), l.title),
+            kv(pick(lang, "Malversjon", "Template version"), "V.1.0"),
+            kv(pick(lang, "Rapportversjon", "Report version"), "1.0"),
+            kv(
+                pick(lang, "Rapportdato", "Report date"),
+                text::oslo_date(&report.finished),
+            ),
+            kv(
+                pick(lang, "Testcasefil", "Test case file"),
+                format!(
+                    "{} ({})",
+                    report.workbook.path,
+                    info_get(report, &["versjon"]).unwrap_or_else(|| "V.1".to_string())
+                ),
+            ),
+            kv(
+                pick(
+                    lang,
+                    "SHA-256 av testcasefilen",
+                    "SHA-256 of the test case file",
+                ),
+                &report.workbook.sha256,
+            ),
+            kv(pick(lang, "Kjørings-ID", "Run id"), &report.run_id),
+            kv(pick(lang, "Miljø", "Environment"), &env_label),
+        ];
+        let workbook_info = ctx.info.iter().map(|(k, v)| kv(k, v)).collect();
+
+        let party = |p: &crate::model::Party| {
+            format!(
+                "{} ({} {})",
+                p.name,
+                pick(lang, "org.nr.", "org. no."),
+                p.orgnr
+            )
+        };
+        let organisation = vec![
+            kv(
+                pick(lang, "Pensjonsinnretning", "Pension institution"),
+                party(&ctx.institution),
+            ),
+            kv(
+                pick(lang, "Tredjepartsleverandør", "Third-party vendor"),
+                ctx.vendor
+                    .as_ref()
+                    .map(party)
+                    .unwrap_or_else(|| l.none.to_string()),
+            ),
+            kv(
+                pick(lang, "Delegering", "Delegation"),
+                i18n::delegation_text(ctx.delegation, lang),
+            ),
+            kv(
+                pick(lang, "Kontaktperson forretning", "Business contact"),
+                info_get(report, &["forretning", "business"])
+                    .unwrap_or_else(|| to_fill.to_string()),
+            ),
+            kv(
+                pick(lang, "Kontaktperson teknisk", "Technical contact"),
+                info_get(report, &["teknisk", "technical"]).unwrap_or_else(|| to_fill.to_string()),
+            ),
+            kv(
+                pick(lang, "Testansvarlig", "Test lead"),
+                info_get(report, &["testansvarlig", "test lead"])
+                    .unwrap_or_else(|| to_fill.to_string()),
+            ),
+        ];
+
+        let mut environment = vec![
+            kv(pick(lang, "Miljø", "Environment"), &env_label),
+            kv(
+                pick(lang, "Maskinporten (issuer)", "Maskinporten (issuer)"),
+                or_dash(Some(&mp.issuer)),
+            ),
+            kv(
+                pick(lang, "Token-endepunkt", "Token endpoint"),
+                or_dash(Some(&mp.token_endpoint)),
+            ),
+            kv(
+                pick(lang, "Maskinporten klient-ID", "Maskinporten client id"),
+                or_dash(Some(&mp.client_id)),
+            ),
+            kv(
+                pick(lang, "Nøkkelmodus", "Key mode"),
+                or_dash(Some(&mp.key_mode)),
+            ),
+        ];
+        match &mp.certificate {
+            Some(c) => {
+                let validity = format!(
+                    "{} – {}",
+                    c.not_before
+                        .as_ref()
+                        .map(text::oslo_date)
+                        .unwrap_or_else(|| DASH.to_string()),
+                    c.not_after
+                        .as_ref()
+                        .map(text::oslo_date)
+                        .unwrap_or_else(|| DASH.to_string())
+                );
+                environment.push(kv(
+                    pick(
+                        lang,
+                        "Virksomhetssertifikat, emne",
+                        "Business certificate, subject",
+                    ),
+                    &c.subject,
+                ));
+                environment.push(kv(
+                    pick(
+                        lang,
+                        "Virksomhetssertifikat, utsteder",
+                        "Business certificate, issuer",
+                    ),
+                    &c.issuer,
+                ));
+                environment.push(kv(
+                    pick(lang, "Serienummer", "Serial number"),
+                    or_dash(Some(&c.serial)),
+                ));
+                environment.push(kv(
+                    pick(lang, "Gyldig (fra – til)", "Valid (from – to)"),
+                    validity,
+                ));
+                environment.push(kv(
+                    pick(
+                        lang,
+                        "Org.nr. i sertifikatet",
+                        "Org. no. in the certificate",
+                    ),
+                    or_dash(c.orgnr.as_deref()),
+                ));
+            }
+            None => environment.push(kv(
+                pick(lang, "Virksomhetssertifikat", "Business certificate"),
+                not_given,
+            )),
+        }
+        environment.push(kv(
+            pick(lang, "Harness-versjon", "Harness version"),
+            format!("dsop-harness {}", report.harness_version),
+        ));
+
+        let mut testdata_info = Vec::new();
+        if let Some(v) = info_get(report, &["testdatasett", "test data set"]) {
+            testdata_info.push(kv(
+                pick(
+                    lang,
+                    "Testdatasett fra Skatteetaten",
+                    "Test data set from Skatteetaten",
+                ),
+                v,
+            ));
+        }
+        let persons = ctx
+            .testdata
+            .iter()
+            .filter(|t| {
+                crate::ids::is_valid_person_id(&t.identifikator)
+                    || t.kind.to_lowercase().contains("mottaker")
+            })
+            .count();
+        testdata_info.push(kv(
+            pick(lang, "Antall testpersoner", "Number of test persons"),
+            persons.to_string(),
+        ));
+        testdata_info.push(kv(
+            pick(lang, "Antall organisasjoner", "Number of organisations"),
+            (ctx.testdata.len() - persons).to_string(),
+        ));
+        testdata_info.push(kv(
+            pick(
+                lang,
+                "Dato månedene er beregnet fra",
+                "Date the months were computed from",
+            ),
+            report.today.to_string(),
+        ));
+        let months = ctx.months.iter().map(|(k, v)| kv(k, v)).collect();
+        let testdata = ctx
+            .testdata
+            .iter()
+            .map(|t| {
+                vec![
+                    t.r#ref.clone(),
+                    t.kind.clone(),
+                    t.identifikator.clone(),
+                    t.navn.clone(),
+                    t.egenskaper.join(", "),
+                    t.kilde.clone(),
+                ]
+            })
+            .collect();
+
+        let mandatory = report.cases.iter().filter(|c| c.mandatory).count();
+        let execution = vec![
+            kv(
+                pick(lang, "Testperiode", "Test period"),
+                format!(
+                    "{} – {}",
+                    text::oslo_datetime(&report.started),
+                    text::oslo_datetime(&report.finished)
+                ),
+            ),
+            kv(
+                pick(lang, "Gjennomført av", "Run by"),
+                info_get(report, &["testansvarlig", "test lead", "gjennomført av"])
+                    .unwrap_or_else(|| to_fill.to_string()),
+            ),
+            kv(
+                pick(lang, "Verktøy", "Tool"),
+                format!("dsop-harness {}", report.harness_version),
+            ),
+            kv(pick(lang, "Kjørings-ID", "Run id"), &report.run_id),
+            kv(
+                pick(lang, "Testcaser", "Test cases"),
+                match lang {
+                    Lang::Nb => format!("{} ({mandatory} obligatoriske)", report.cases.len()),
+                    Lang::En => format!("{} ({mandatory} mandatory)", report.cases.len()),
+                },
+            ),
+        ];
+
+        let summary_rows = report
+            .summary_per_api()
+            .iter()
+            .map(|(api, s)| SummaryRow {
+                api: api.label(lang).to_string(),
+                total: s.total,
+                counts: counts(s),
+            })
+            .collect();
+        let summary_total = SummaryRow {
+            api: l.col_total.to_string(),
+            total: report.summary.total,
+            counts: counts(&Summary::of(report.cases.iter().map(|c| &c.status))),
+        };
+
+        let cases = report
+            .cases
+            .iter()
+            .map(|c| CaseRow {
+                id: c.id.clone(),
+                id_label: if c.mandatory {
+                    format!("{} {}", c.id, l.mandatory_mark)
+                } else {
+                    c.id.clone()
+                },
+                mandatory: c.mandatory,
+                api: c.api.label(lang).to_string(),
+                description: c.description.clone(),
+                expected: c.expected.clone(),
+                actual: actual(c.actual_http, c.actual_code.as_deref()),
+                status_label: c.status.label(lang).to_string(),
+                status_class: text::status_class(c.status),
+                status_fill: text::status_fill(c.status),
+                corr_sent: or_dash(c.correlation_id.as_deref()),
+                corr_returned: or_dash(c.correlation_id_returned.as_deref()),
+                date: c
+                    .started
+                    .as_ref()
+                    .map(text::oslo_date)
+                    .unwrap_or_else(|| DASH.to_string()),
+                note: c.note.clone().unwrap_or_default(),
+                steps: step_rows(c, lang, &l),
+            })
+            .collect();
+
+        let deviations = report
+            .cases
+            .iter()
+            .filter(|c| matches!(c.status, Status::Deviation | Status::EnvironmentError))
+            .map(|c| {
+                let got = actual(c.actual_http, c.actual_code.as_deref());
+                let mut detail = match lang {
+                    Lang::Nb => format!("Forventet {}, fikk {got}.", c.expected),
+                    Lang::En => format!("Expected {}, got {got}.", c.expected),
+                };
+                if let Some(n) = c.note.as_deref().filter(|n| !n.trim().is_empty()) {
+                    detail.push(' ');
+                    detail.push_str(n);
+                }
+                DeviationRow {
+                    id: c.id.clone(),
+                    api: c.api.label(lang).to_string(),
+                    status_label: c.status.label(lang).to_string(),
+                    status_class: text::status_class(c.status),
+                    status_fill: text::status_fill(c.status),
+                    detail,
+                }
+            })
+            .collect();
+        let mentions_im =
+            |s: Option<&str>| s.is_some_and(|n| n.contains("IM-010") || n.contains("IM-008"));
+        let im010 = report.cases.iter().any(|c| {
+            mentions_im(c.note.as_deref()) || c.steps.iter().any(|s| mentions_im(s.note.as_deref()))
+        });
+
+        let (verdict_class, verdict_fill) = match report.verdict {
+            Verdict::Passed => ("ok", text::status_fill(Status::Ok)),
+            Verdict::Failed => ("deviation", text::status_fill(Status::Deviation)),
+            Verdict::Incomplete => ("envfail", text::status_fill(Status::EnvironmentError)),
+        };
+
+        let mut log = Vec::new();
+        for c in &report.cases {
+            if c.steps.is_empty() {
+                log.push(LogRow {
+                    case_step: c.id.clone(),
+                    time: c
+                        .started
+                        .as_ref()
+                        .map(text::oslo_datetime)
+                        .unwrap_or_else(|| DASH.to_string()),
+                    operation: c.operation.clone(),
+                    http: c
+                        .actual_http
+                        .map(|h| h.to_string())
+                        .unwrap_or_else(|| DASH.to_string()),
+                    code: or_dash(c.actual_code.as_deref()),
+                    corr_sent: or_dash(c.correlation_id.as_deref()),
+                    corr_returned: or_dash(c.correlation_id_returned.as_deref()),
+                    attempts: c.attempts.to_string(),
+                    duration: text::duration(c.duration_ms),
+                });
+            }
+            for s in &c.steps {
+                log.push(LogRow {
+                    case_step: format!("{} / {}", c.id, s.step),
+                    time: s
+                        .started
+                        .as_ref()
+                        .map(text::oslo_datetime)
+                        .unwrap_or_else(|| DASH.to_string()),
+                    operation: s.operation.clone(),
+                    http: s
+                        .actual_http
+                        .map(|h| h.to_string())
+                        .unwrap_or_else(|| DASH.to_string()),
+                    code: or_dash(s.actual_code.as_deref()),
+                    corr_sent: or_dash(s.correlation_id.as_deref()),
+                    corr_returned: or_dash(s.correlation_id_returned.as_deref()),
+                    attempts: s.attempts.to_string(),
+                    duration: text::duration(s.duration_ms),
+                });
+            }
+        }
+
+        let subtitle = format!(
+            "{} · {} {} · {}",
+            ctx.institution.name,
+            pick(lang, "org.nr.", "org. no."),
+            ctx.institution.orgnr,
+            text::oslo_date(&report.finished)
+        );
+        let header_text = format!("{} · {}", l.title, ctx.institution.name);
+
+        ReportView {
+            headings: l.headings().to_vec(),
+            simulated: report.simulated,
+            banner_title: i18n::sim_banner_title(lang),
+            banner_text: i18n::sim_banner_text(lang),
+            subtitle,
+            header_text,
+            notes: report.notes.clone(),
+            masked,
+            doc_info,
+            workbook_info,
+            organisation,
+            environment,
+            scopes: mp.scopes.clone(),
+            base_urls: ctx.base_urls.iter().map(|(k, v)| kv(k, v)).collect(),
+            testdata_info,
+            months,
+            testdata,
+            execution,
+            status_cols: Status::ALL.iter().map(|s| s.label(lang)).collect(),
+            summary_head: [l.col_api, l.col_cases]
+                .into_iter()
+                .chain(Status::ALL.iter().map(|s| s.label(lang)))
+                .collect(),
+            summary_rows,
+            summary_total,
+            cases,
+            deviations,
+            im010_paragraph: im010.then(|| i18n::im010_paragraph(lang)),
+            verdict_label: report.verdict.label(lang),
+            verdict_class,
+            verdict_fill,
+            conclusion: conclusion(report, lang),
+            signers: vec![l.sign_test_lead, l.sign_institution],
+            log,
+            created_utc: report.started.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            modified_utc: report.finished.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            run_id: report.run_id.clone(),
+            harness_version: report.harness_version.clone(),
+            t: l,
+        }
+    }
+}

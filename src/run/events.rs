@@ -1,0 +1,192 @@
+//! The one event stream of a run. The journal, the terminal and the results aggregator all consume it;
+//! `report DIR` replays it from `journal.jsonl`.
+
+use crate::model::{CaseResult, Summary, Verdict, WorkbookRef};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        run_id: String,
+        harness_version: String,
+        env: String,
+        simulated: bool,
+        today: NaiveDate,
+        workbook: WorkbookRef,
+        cases: usize,
+        at: DateTime<Utc>,
+    },
+    /// `run --resume` continued this run.
+    RunResumed {
+        at: DateTime<Utc>,
+        /// Cases already finished before the interruption.
+        finished_before: usize,
+    },
+    CaseStarted {
+        case_id: String,
+        at: DateTime<Utc>,
+    },
+    /// Journalled before the request is sent.
+    AttemptStarted {
+        case_id: String,
+        step: u32,
+        attempt: u32,
+        operation: String,
+        method: String,
+        /// True for Tjenestepensjonsavtale POST and DELETE.
+        write: bool,
+        at: DateTime<Utc>,
+    },
+    AttemptFinished {
+        case_id: String,
+        step: u32,
+        attempt: u32,
+        http: Option<u16>,
+        code: Option<String>,
+        correlation_id: Option<String>,
+        correlation_id_returned: Option<String>,
+        duration_ms: u64,
+        error: Option<String>,
+        will_retry: bool,
+        at: DateTime<Utc>,
+    },
+    CaseFinished {
+        result: CaseResult,
+    },
+    RunFinished {
+        summary: Summary,
+        verdict: Verdict,
+        interrupted: bool,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Something that consumes events as they happen.
+pub trait EventSink: Send {
+    fn event(&mut self, e: &Event) -> std::io::Result<()>;
+}
+
+/// Several sinks behind one.
+#[derive(Default)]
+pub struct Fanout {
+    pub sinks: Vec<Box<dyn EventSink>>,
+}
+
+impl EventSink for Fanout {
+    fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        for s in &mut self.sinks {
+            s.event(e)?;
+        }
+        Ok(())
+    }
+}
+
+/// Human output: one line per case, and a summary. `--format json` prints the events as JSON lines.
+pub struct Terminal {
+    pub json: bool,
+    pub color: bool,
+    pub lang: crate::model::Lang,
+}
+
+impl EventSink for Terminal {
+    fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        if self.json {
+            let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
+            return writeln!(out, "{line}");
+        }
+        match e {
+            Event::RunStarted {
+                env,
+                simulated,
+                cases,
+                workbook,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "dsop-harness {}: {cases} cases from {} against {env}",
+                    crate::VERSION,
+                    workbook.path
+                )?;
+                if *simulated {
+                    let msg = match self.lang {
+                        crate::model::Lang::Nb => "SIMULERT KJØRING – IKKE BEVIS FOR BITS",
+                        crate::model::Lang::En => "SIMULATED RUN – NOT EVIDENCE FOR BITS",
+                    };
+                    writeln!(out, "{}", self.paint(msg, "1;31"))?;
+                }
+            }
+            Event::RunResumed {
+                finished_before, ..
+            } => {
+                writeln!(
+                    out,
+                    "resuming: {finished_before} cases were already finished"
+                )?;
+            }
+            Event::CaseFinished { result } => {
+                let label = result.status.label(self.lang);
+                let code = match result.status {
+                    crate::model::Status::Ok => "32",
+                    crate::model::Status::Deviation => "31",
+                    crate::model::Status::EnvironmentError => "33",
+                    _ => "90",
+                };
+                let actual = match (&result.actual_http, &result.actual_code) {
+                    (Some(h), Some(c)) => format!("{h} {c}"),
+                    (Some(h), None) => h.to_string(),
+                    _ => "-".into(),
+                };
+                writeln!(
+                    out,
+                    "{:<8} {:<11} {:<22} {:>6} ms  {}{}",
+                    result.id,
+                    self.paint(label, code),
+                    result.api.label(self.lang),
+                    result.duration_ms,
+                    actual,
+                    result
+                        .note
+                        .as_deref()
+                        .map(|n| format!("  ({n})"))
+                        .unwrap_or_default()
+                )?;
+            }
+            Event::RunFinished {
+                summary,
+                verdict,
+                interrupted,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "\n{} cases: {} OK, {} Avvik, {} Miljøfeil, {} Ikke kjørt, {} Ikke relevant. Verdict: {}{}",
+                    summary.total,
+                    summary.ok,
+                    summary.deviation,
+                    summary.environment_error,
+                    summary.not_run,
+                    summary.not_applicable,
+                    verdict.label(self.lang),
+                    if *interrupted { " (interrupted)" } else { "" }
+                )?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl Terminal {
+    fn paint(&self, s: &str, code: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}

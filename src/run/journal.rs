@@ -1,0 +1,114 @@
+//! `journal.jsonl`: every event, one JSON line, appended and fsynced as it happens. Events hold no tokens,
+//! keys or Authorization headers by construction (the exchange types never carry them).
+
+use super::events::{Event, EventSink};
+use std::path::{Path, PathBuf};
+
+pub const JOURNAL: &str = "journal.jsonl";
+
+pub struct Journal {
+    path: PathBuf,
+}
+
+impl Journal {
+    pub fn create(dir: &Path) -> std::io::Result<Journal> {
+        let path = dir.join(JOURNAL);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        Ok(Journal { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl EventSink for Journal {
+    fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
+        crate::fsutil::append_line_synced(&self.path, &line)
+    }
+}
+
+/// Read a journal back (for `report DIR` and `--resume`). A torn last line (a crash mid-write) is skipped.
+pub fn read(path: &Path) -> std::io::Result<Vec<Event>> {
+    let text = std::fs::read_to_string(path)?;
+    let mut out = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        if let Ok(e) = serde_json::from_str(line) {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+/// What an interrupted run's journal says: how it started, which cases finished, and which writes were
+/// sent without an answer (their outcome is unknown, so they are never sent again).
+#[derive(Debug, Default)]
+pub struct ResumeState {
+    pub run_id: String,
+    pub env: String,
+    pub today: Option<chrono::NaiveDate>,
+    pub workbook: Option<crate::model::WorkbookRef>,
+    pub started: Option<chrono::DateTime<chrono::Utc>>,
+    pub finished: std::collections::HashMap<String, crate::model::CaseResult>,
+    /// case id -> the operation whose outcome is unknown.
+    pub unknown_writes: std::collections::HashMap<String, String>,
+    /// True when the journal ends with a run_finished event that was not an interruption.
+    pub complete: bool,
+}
+
+/// Analyse a journal for `run --resume`.
+pub fn resume_state(events: &[Event]) -> ResumeState {
+    let mut st = ResumeState::default();
+    let mut open_writes: std::collections::HashMap<(String, u32, u32), String> = Default::default();
+    for e in events {
+        match e {
+            Event::RunStarted {
+                run_id,
+                env,
+                today,
+                workbook,
+                at,
+                ..
+            } => {
+                st.run_id = run_id.clone();
+                st.env = env.clone();
+                st.today = Some(*today);
+                st.workbook = Some(workbook.clone());
+                st.started = Some(*at);
+            }
+            Event::AttemptStarted {
+                case_id,
+                step,
+                attempt,
+                operation,
+                write: true,
+                ..
+            } => {
+                open_writes.insert((case_id.clone(), *step, *attempt), operation.clone());
+            }
+            Event::AttemptFinished {
+                case_id,
+                step,
+                attempt,
+                ..
+            } => {
+                open_writes.remove(&(case_id.clone(), *step, *attempt));
+            }
+            Event::CaseFinished { result } => {
+                st.finished.insert(result.id.clone(), result.clone());
+            }
+            Event::RunFinished { interrupted, .. } => st.complete = !interrupted,
+            _ => {}
+        }
+    }
+    for ((case, _, _), op) in open_writes {
+        if !st.finished.contains_key(&case) {
+            st.unknown_writes.insert(case, op);
+        }
+    }
+    st
+}

@@ -1,0 +1,616 @@
+//! The planner: workbook cases -> planned steps with every input resolved (placeholders, months),
+//! the call to make, the expectation and the field assertions. All problems are collected, each with
+//! its cell, not only the first.
+
+use super::assert::Assertion;
+use super::expect::Expectation;
+use crate::apis::{AaregQuery, ApiCall};
+use crate::model::Api;
+use crate::months::YearMonth;
+use crate::workbook::{CaseStep, Problem, Severity, Workbook};
+use chrono::NaiveDate;
+use std::collections::BTreeMap;
+
+/// What a step calls.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Call {
+    /// A Maskinporten token request for one scope (MP-01).
+    Token {
+        scope: String,
+    },
+    Api(ApiCall),
+}
+
+/// How the step authenticates (SEC cases send no token, an expired one, or one for another scope).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AuthMode {
+    Normal,
+    None,
+    Expired,
+    Scope(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedStep {
+    pub step: u32,
+    pub operation: String,
+    pub api: Api,
+    pub call: Call,
+    pub auth: AuthMode,
+    pub expectation: Expectation,
+    pub assertions: Vec<Assertion>,
+    /// The inputs after placeholder resolution, for `--dry-run` and the journal.
+    pub inputs: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct PlannedCase {
+    pub id: String,
+    pub api: Api,
+    pub operation: String,
+    pub description: String,
+    pub mandatory: bool,
+    /// False when left out by `--only`, `--skip` or `--mandatory-only`.
+    pub selected: bool,
+    /// SEC cases expect 401/403: no token renewal and no retries.
+    pub expects_auth_failure: bool,
+    /// The case this one needs first (the agreement registration), if any.
+    pub depends_on: Option<String>,
+    pub steps: Vec<PlannedStep>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub cases: Vec<PlannedCase>,
+    /// Resolved months for the report: `M`, `S` (main employer).
+    pub months: BTreeMap<String, String>,
+    /// The main employer (ORG-A) and its agreement reference, protected from deletion.
+    pub main_employer: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    pub today: Option<NaiveDate>,
+    pub only: Vec<String>,
+    pub skip: Vec<String>,
+    pub mandatory_only: bool,
+}
+
+/// Operations the planner knows, with the API each belongs to.
+pub const OPERATIONS: [(&str, Api); 8] = [
+    ("token", Api::Maskinporten),
+    ("POST avtaleforhold", Api::Tjenestepensjonsavtale),
+    ("DELETE avtaleforhold", Api::Tjenestepensjonsavtale),
+    ("GET avtaleforhold/gyldighet", Api::Tjenestepensjonsavtale),
+    ("GET inntektsmottakere", Api::Inntektsmottakere),
+    ("GET inntekter", Api::Inntekt),
+    (
+        "finnArbeidsforholdoversikterPrOpplysningspliktig",
+        Api::AaregOtp,
+    ),
+    ("finnArbeidsforholdPrArbeidstaker", Api::AaregOtp),
+];
+
+fn operation(s: &str) -> Option<(&'static str, Api)> {
+    let n = crate::workbook::normalise(s);
+    OPERATIONS
+        .iter()
+        .find(|(o, _)| crate::workbook::normalise(o) == n)
+        .copied()
+}
+
+/// Split `Inndata` into key/value pairs: separated by newlines or `;`; a `body=` value runs to the end.
+pub fn parse_inputs(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        let seg_end = rest.find(['\n', ';']).unwrap_or(rest.len());
+        let seg = rest[..seg_end].trim();
+        if seg.starts_with("body") && seg[4..].trim_start().starts_with('=') {
+            let start = rest.find('=').map(|i| i + 1).unwrap_or(rest.len());
+            let tail = &rest[start..];
+            let mut de = serde_json::Deserializer::from_str(tail).into_iter::<serde_json::Value>();
+            match de.next() {
+                Some(Ok(_)) => {
+                    let used = de.byte_offset();
+                    out.push(("body".to_string(), tail[..used].trim().to_string()));
+                    rest = tail[used..].trim_start_matches([' ', '\t', '\r', '\n', ';']);
+                    continue;
+                }
+                _ => {
+                    out.push(("body".to_string(), tail.trim().to_string()));
+                    break;
+                }
+            }
+        }
+        if !seg.is_empty() {
+            let (k, v) = seg
+                .split_once('=')
+                .ok_or_else(|| format!("{seg:?} is not key=value: write inputs as key=value pairs separated by ';' or new lines"))?;
+            out.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        rest = if seg_end < rest.len() {
+            rest[seg_end + 1..].trim_start()
+        } else {
+            ""
+        };
+    }
+    Ok(out)
+}
+
+struct Resolver<'a> {
+    wb: &'a Workbook,
+    m: YearMonth,
+    main: Option<&'a crate::workbook::TestData>,
+}
+
+impl Resolver<'_> {
+    fn s_of(&self, td: &crate::workbook::TestData) -> YearMonth {
+        let floor = YearMonth {
+            year: 2021,
+            month: 1,
+        };
+        td.avtale_fra.map(|f| f.max(floor)).unwrap_or(floor)
+    }
+
+    fn month_expr(
+        &self,
+        expr: &str,
+        td: Option<&crate::workbook::TestData>,
+    ) -> Option<Result<String, String>> {
+        let re = regex::Regex::new(r"^(M|S)\s*([+-]\s*\d+)?$").expect("static regex");
+        let c = re.captures(expr.trim())?;
+        let base = match &c[1] {
+            "M" => self.m,
+            _ => match td.or(self.main) {
+                Some(t) => self.s_of(t),
+                None => {
+                    return Some(Err(
+                        "{S} needs an employer with an agreement (Avtalereferanse) in Testdata"
+                            .into(),
+                    ))
+                }
+            },
+        };
+        let off: i64 = c
+            .get(2)
+            .map(|o| o.as_str().replace(' ', "").parse().unwrap_or(0))
+            .unwrap_or(0);
+        Some(Ok(base.plus(off).to_string()))
+    }
+
+    fn resolve(&self, text: &str) -> Result<String, String> {
+        let re = regex::Regex::new(r"\{([A-Za-z][A-Za-z0-9_.+\- ]*)\}").expect("static regex");
+        let mut err = None;
+        let out = re.replace_all(text, |c: &regex::Captures| {
+            let inner = c[1].trim();
+            if let Some(r) = self.month_expr(inner, None) {
+                return r.unwrap_or_else(|e| {
+                    err.get_or_insert(e);
+                    String::new()
+                });
+            }
+            let (r, field) = match inner.split_once('.') {
+                Some(x) => x,
+                None => {
+                    err.get_or_insert(format!(
+                        "unknown placeholder {{{inner}}}: use {{M}}, {{S-3}}, {{TD-P-01.Identifikator}} or {{TD-ORG-02.S-16}}"
+                    ));
+                    return String::new();
+                }
+            };
+            let Some(td) = self.wb.testdata(r.trim()) else {
+                err.get_or_insert(format!("{{{inner}}} refers to {r:?}, which is not a Ref in the Testdata sheet"));
+                return String::new();
+            };
+            if let Some(res) = self.month_expr(field, Some(td)) {
+                return res.unwrap_or_else(|e| {
+                    err.get_or_insert(e);
+                    String::new()
+                });
+            }
+            td.field(field).unwrap_or_else(|| {
+                err.get_or_insert(format!("{{{inner}}}: {r} has no value in column {field:?}"));
+                String::new()
+            })
+        });
+        match err {
+            Some(e) => Err(e),
+            None => Ok(out.into_owned()),
+        }
+    }
+}
+
+fn problem(wb: &Workbook, step: &CaseStep, column: &str, message: String, hint: &str) -> Problem {
+    let location = step
+        .cell(column)
+        .map(|c| c.a1())
+        .unwrap_or_else(|| format!("Testcaser row {}", step.row + 1));
+    Problem {
+        severity: Severity::Error,
+        file: wb.path.display().to_string(),
+        location,
+        message,
+        hint: hint.to_string(),
+    }
+}
+
+fn get<'a>(inputs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    inputs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+fn query(inputs: &[(String, String)], keys: &[&str]) -> Vec<(String, String)> {
+    keys.iter()
+        .filter_map(|k| get(inputs, k).map(|v| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+fn build_call(op: &str, inputs: &[(String, String)]) -> Result<Call, String> {
+    let need =
+        |k: &str| get(inputs, k).ok_or_else(|| format!("{op} needs the input {k}=… in Inndata"));
+    let rp = get(inputs, "rettighetspakke").unwrap_or("otp").to_string();
+    let body_or = |with_dates: bool| -> Result<serde_json::Value, String> {
+        if let Some(b) = get(inputs, "body") {
+            return serde_json::from_str(b).map_err(|e| format!("body= is not valid JSON: {e}"));
+        }
+        let mut m = serde_json::Map::new();
+        m.insert("avtalereferanse".into(), need("avtalereferanse")?.into());
+        if with_dates {
+            m.insert("fraOgMed".into(), need("fraOgMed")?.into());
+            if let Some(t) = get(inputs, "tilOgMed") {
+                m.insert("tilOgMed".into(), t.into());
+            }
+        }
+        m.insert(
+            "opplysningspliktig".into(),
+            serde_json::json!({ "norskIdentifikator": need("opplysningspliktig")? }),
+        );
+        Ok(serde_json::Value::Object(m))
+    };
+    Ok(match op {
+        "token" => Call::Token {
+            scope: need("scope")?.to_string(),
+        },
+        "POST avtaleforhold" => Call::Api(ApiCall::AvtaleforholdPost {
+            rettighetspakke: rp,
+            body: body_or(true)?,
+        }),
+        "DELETE avtaleforhold" => Call::Api(ApiCall::AvtaleforholdDelete {
+            rettighetspakke: rp,
+            body: body_or(false)?,
+        }),
+        "GET avtaleforhold/gyldighet" => Call::Api(ApiCall::AvtaleforholdGyldighet {
+            rettighetspakke: rp,
+            query: query(
+                inputs,
+                &[
+                    "opplysningspliktig",
+                    "pensjonsinnretning",
+                    "fraOgMed",
+                    "tilOgMed",
+                ],
+            ),
+        }),
+        "GET inntektsmottakere" => Call::Api(ApiCall::InntektsmottakereGet {
+            rettighetspakke: rp,
+            opplysningspliktig: need("opplysningspliktig")?.to_string(),
+            query: query(inputs, &["fraOgMed", "tilOgMed"]),
+        }),
+        "GET inntekter" => Call::Api(ApiCall::InntektGet {
+            rettighetspakke: rp,
+            personidentifikator: need("personidentifikator")?.to_string(),
+            query: query(
+                inputs,
+                &[
+                    "fraOgMed",
+                    "tilOgMed",
+                    "opplysningspliktig",
+                    "virksomhet",
+                    "historikk",
+                ],
+            ),
+        }),
+        "finnArbeidsforholdoversikterPrOpplysningspliktig" | "finnArbeidsforholdPrArbeidstaker" => {
+            let mut vars = serde_json::Map::new();
+            vars.insert(
+                "opplysningspliktigId".into(),
+                need("opplysningspliktigId")?.into(),
+            );
+            let q = if op == "finnArbeidsforholdPrArbeidstaker" {
+                vars.insert("arbeidstakerId".into(), need("arbeidstakerId")?.into());
+                AaregQuery::PrArbeidstaker
+            } else {
+                AaregQuery::OversikterPrOpplysningspliktig
+            };
+            vars.insert("ansattFraMaaned".into(), need("ansattFraMaaned")?.into());
+            if let Some(t) = get(inputs, "ansattTilMaaned") {
+                vars.insert("ansattTilMaaned".into(), t.into());
+            }
+            Call::Api(ApiCall::Aareg {
+                query: q,
+                variables: serde_json::Value::Object(vars),
+            })
+        }
+        other => return Err(format!("unknown operation {other:?}")),
+    })
+}
+
+fn auth_mode(inputs: &[(String, String)]) -> Result<AuthMode, String> {
+    match get(inputs, "auth") {
+        None => Ok(AuthMode::Normal),
+        Some(a) => match a.trim() {
+            "none" | "ingen" => Ok(AuthMode::None),
+            "expired" | "utløpt" => Ok(AuthMode::Expired),
+            s => match s.strip_prefix("scope:") {
+                Some(sc) => Ok(AuthMode::Scope(sc.trim().to_string())),
+                None => Err(format!(
+                    "auth={s} is unknown: use auth=none, auth=expired or auth=scope:<scope>"
+                )),
+            },
+        },
+    }
+}
+
+/// Build the plan. `Err` carries every problem found.
+pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
+    let today = opts
+        .today
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let m = YearMonth::recent_complete(today);
+    let main = wb.testdata.iter().find(|t| {
+        crate::workbook::normalise(&t.kind) == "opplysningspliktig" && t.avtalereferanse.is_some()
+    });
+    let resolver = Resolver { wb, m, main };
+    let mut months = BTreeMap::new();
+    months.insert("M".to_string(), m.to_string());
+    if let Some(t) = main {
+        months.insert("S".to_string(), resolver.s_of(t).to_string());
+    }
+    let mut problems = Vec::new();
+    let mut cases = Vec::new();
+    let known: Vec<String> = wb.cases.iter().map(|c| c.id.to_ascii_uppercase()).collect();
+    for sel in opts.only.iter().chain(opts.skip.iter()) {
+        if !known.contains(&sel.to_ascii_uppercase()) {
+            problems.push(Problem {
+                severity: Severity::Error,
+                file: wb.path.display().to_string(),
+                location: String::new(),
+                message: format!(
+                    "--only/--skip names {sel:?}, which is not a Testcase-ID in the workbook"
+                ),
+                hint: format!("known ids: {}", known.join(", ")),
+            });
+        }
+    }
+    for case in &wb.cases {
+        let selected = (opts.only.is_empty()
+            || opts.only.iter().any(|o| o.eq_ignore_ascii_case(&case.id)))
+            && !opts.skip.iter().any(|o| o.eq_ignore_ascii_case(&case.id))
+            && (!opts.mandatory_only || case.mandatory);
+        let mut steps = Vec::new();
+        for st in &case.steps {
+            let Some((op, api)) = operation(&st.operation) else {
+                problems.push(problem(
+                    wb,
+                    st,
+                    "Operasjon",
+                    format!("case {}: unknown operation {:?}", case.id, st.operation),
+                    &format!(
+                        "write one of: {}",
+                        OPERATIONS
+                            .iter()
+                            .map(|(o, _)| *o)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+                continue;
+            };
+            let inputs = match parse_inputs(&st.inputs) {
+                Ok(raw) => {
+                    let mut v = Vec::new();
+                    for (k, val) in raw {
+                        match resolver.resolve(&val) {
+                            Ok(r) => v.push((k, r)),
+                            Err(e) => problems.push(problem(
+                                wb,
+                                st,
+                                "Inndata",
+                                format!("case {}: {e}", case.id),
+                                "",
+                            )),
+                        }
+                    }
+                    v
+                }
+                Err(e) => {
+                    problems.push(problem(
+                        wb,
+                        st,
+                        "Inndata",
+                        format!("case {}: {e}", case.id),
+                        "",
+                    ));
+                    continue;
+                }
+            };
+            let expectation = match Expectation::parse(&st.expected_http, &st.expected_code) {
+                Ok(e) => e,
+                Err(e) => {
+                    let col = if st.expected_code.trim().is_empty() {
+                        "Forventet HTTP-status"
+                    } else {
+                        "Forventet feilkode"
+                    };
+                    problems.push(problem(wb, st, col, format!("case {}: {e}", case.id), ""));
+                    continue;
+                }
+            };
+            let mut assertions = Vec::new();
+            for line in st
+                .assertions
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
+                match resolver.resolve(line).and_then(|l| Assertion::parse(&l)) {
+                    Ok(a) => assertions.push(a),
+                    Err(e) => problems.push(problem(
+                        wb,
+                        st,
+                        "Forventede nøkkelfelt",
+                        format!("case {}: {e}", case.id),
+                        "",
+                    )),
+                }
+            }
+            let auth = match auth_mode(&inputs) {
+                Ok(a) => a,
+                Err(e) => {
+                    problems.push(problem(
+                        wb,
+                        st,
+                        "Inndata",
+                        format!("case {}: {e}", case.id),
+                        "",
+                    ));
+                    continue;
+                }
+            };
+            let call = match build_call(op, &inputs) {
+                Ok(c) => c,
+                Err(e) => {
+                    problems.push(problem(
+                        wb,
+                        st,
+                        "Inndata",
+                        format!("case {}: {e}", case.id),
+                        "",
+                    ));
+                    continue;
+                }
+            };
+            // Never delete the institution's main agreement (the one Skatteetaten set up for the data set).
+            if let (Call::Api(ApiCall::AvtaleforholdDelete { body, .. }), Some(main)) =
+                (&call, main)
+            {
+                let org = body
+                    .pointer("/opplysningspliktig/norskIdentifikator")
+                    .and_then(|v| v.as_str());
+                let r = body.get("avtalereferanse").and_then(|v| v.as_str());
+                if org == Some(main.identifikator.as_str()) && r == main.avtalereferanse.as_deref()
+                {
+                    problems.push(problem(
+                        wb,
+                        st,
+                        "Inndata",
+                        format!("case {}: deletes the main agreement {} of {}", case.id, r.unwrap_or(""), main.r#ref),
+                        "agreement deletes run on the spare employer (ORG-B) with a throw-away reference only",
+                    ));
+                }
+            }
+            steps.push(PlannedStep {
+                step: st.step,
+                operation: op.to_string(),
+                api,
+                call,
+                auth,
+                expectation,
+                assertions,
+                inputs,
+            });
+        }
+        let api = case
+            .api
+            .unwrap_or_else(|| steps.first().map(|s| s.api).unwrap_or(Api::Tverrgaaende));
+        let expects_auth_failure = !steps.is_empty()
+            && steps.iter().all(|s| {
+                s.expectation.expects_class(4)
+                    && s.expectation.alternatives.iter().all(|a| {
+                        a.status.is_some_and(|st| {
+                            matches!(st, super::expect::StatusMatch::Exact(401 | 403))
+                        })
+                    })
+            });
+        cases.push(PlannedCase {
+            id: case.id.clone(),
+            api,
+            operation: steps
+                .first()
+                .map(|s| s.operation.clone())
+                .unwrap_or_default(),
+            description: case.beskrivelse.clone(),
+            mandatory: case.mandatory,
+            selected,
+            expects_auth_failure,
+            depends_on: None,
+            steps,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // Agreement registration on the main employer first; the APIs that need the agreement depend on it.
+    let is_registration = |c: &PlannedCase| {
+        c.steps.first().is_some_and(|s| match (&s.call, main) {
+            (Call::Api(ApiCall::AvtaleforholdPost { body, .. }), Some(m)) => {
+                body.pointer("/opplysningspliktig/norskIdentifikator")
+                    .and_then(|v| v.as_str())
+                    == Some(m.identifikator.as_str())
+                    && s.auth == AuthMode::Normal
+            }
+            _ => false,
+        })
+    };
+    let (mut first, rest): (Vec<PlannedCase>, Vec<PlannedCase>) =
+        cases.into_iter().partition(is_registration);
+    let reg_id = first.iter().find(|c| c.selected).map(|c| c.id.clone());
+    let mut ordered = Vec::new();
+    ordered.append(&mut first);
+    for mut c in rest {
+        if matches!(c.api, Api::Inntekt | Api::Inntektsmottakere | Api::AaregOtp)
+            && !c.expects_auth_failure
+        {
+            c.depends_on = reg_id.clone();
+        }
+        ordered.push(c);
+    }
+    Ok(Plan {
+        cases: ordered,
+        months,
+        main_employer: main.map(|m| m.identifikator.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs() {
+        let v = parse_inputs("a=1; b = 2\nc=x=y").unwrap();
+        assert_eq!(
+            v,
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "2".into()),
+                ("c".into(), "x=y".into())
+            ]
+        );
+        let v = parse_inputs("auth=none; body={\"ugyldig\": \"a;b\"}").unwrap();
+        assert_eq!(v[1], ("body".into(), "{\"ugyldig\": \"a;b\"}".into()));
+        let v = parse_inputs("body={\"ugyldig\": true}\nauth=expired").unwrap();
+        assert_eq!(
+            v,
+            vec![
+                ("body".into(), "{\"ugyldig\": true}".into()),
+                ("auth".into(), "expired".into())
+            ]
+        );
+        assert!(parse_inputs("novalue").is_err());
+    }
+}

@@ -1,0 +1,161 @@
+//! `run --resume DIR` after a kill -9: every case ends with exactly one verdict, finished cases are not
+//! repeated, and a POST whose outcome is unknown is not sent again.
+
+#![cfg(unix)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn harness() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dsop-harness"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn events(dir: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn only_dir(reports: &Path) -> std::path::PathBuf {
+    let dirs: Vec<_> = std::fs::read_dir(reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.ends_with("latest"))
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+/// Start a run, wait until `ready` holds for its journal, then kill -9 it.
+fn start_and_kill(
+    reports: &Path,
+    faults: &str,
+    ready: impl Fn(&[serde_json::Value]) -> bool,
+) -> std::path::PathBuf {
+    let mut child = harness()
+        .args([
+            "run",
+            "--today",
+            "2026-11-26",
+            "--faults",
+            faults,
+            "--reports",
+        ])
+        .arg(reports)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    let dir = loop {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the run never reached the kill point"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        let Ok(rd) = std::fs::read_dir(reports) else {
+            continue;
+        };
+        let Some(d) = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.is_dir())
+        else {
+            continue;
+        };
+        if ready(&events(&d)) {
+            break d;
+        }
+    };
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    dir
+}
+
+fn resume(dir: &Path) -> (i32, serde_json::Value) {
+    let out = harness()
+        .args(["run", "--resume"])
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let r = serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    (out.status.code().unwrap(), r)
+}
+
+#[test]
+fn resume_after_kill_does_not_repeat_finished_cases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let dir = start_and_kill(&reports, "latency=200ms", |ev| {
+        ev.iter().filter(|e| e["event"] == "case_finished").count() >= 3
+    });
+    assert!(
+        !dir.join("results.json").exists(),
+        "killed before the reports"
+    );
+    let before: Vec<String> = events(&dir)
+        .iter()
+        .filter(|e| e["event"] == "case_finished")
+        .map(|e| e["result"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let (code, r) = resume(&dir);
+    assert_eq!(code, 0, "{r}");
+    assert_eq!(
+        only_dir(&reports),
+        dir,
+        "resume writes into the same folder"
+    );
+    let cases = r["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 8);
+    assert!(cases.iter().all(|c| c["status"] == "ok"), "{r}");
+    // Finished cases were not run again: one case_started each in the whole journal.
+    let ev = events(&dir);
+    for id in &before {
+        let n = ev
+            .iter()
+            .filter(|e| e["event"] == "case_started" && e["case_id"] == id.as_str())
+            .count();
+        assert_eq!(n, 1, "{id} started {n} times");
+    }
+    assert!(ev.iter().any(|e| e["event"] == "run_resumed"));
+    let mut buf = std::collections::HashSet::new();
+    for e in ev.iter().filter(|e| e["event"] == "case_finished") {
+        assert!(
+            buf.insert(e["result"]["id"].as_str().unwrap().to_string()),
+            "one verdict per case"
+        );
+    }
+}
+
+#[test]
+fn a_write_with_unknown_outcome_is_not_sent_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    // TPA-01 (a POST) runs first and hangs in the simulator; kill while it is in flight.
+    let dir = start_and_kill(&reports, "latency=5000ms@tjenestepensjonsavtale", |ev| {
+        ev.iter()
+            .any(|e| e["event"] == "attempt_started" && e["case_id"] == "TPA-01")
+    });
+    let (code, r) = resume(&dir);
+    let tpa = r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "TPA-01")
+        .unwrap();
+    assert_eq!(tpa["status"], "environment_error", "{tpa}");
+    assert!(tpa["note"].as_str().unwrap().contains("ukjent"), "{tpa}");
+    assert_eq!(code, 3);
+    let sent = events(&dir)
+        .iter()
+        .filter(|e| e["event"] == "attempt_started" && e["case_id"] == "TPA-01")
+        .count();
+    assert_eq!(sent, 1, "the POST was sent again");
+}
