@@ -52,6 +52,10 @@ pub struct MaskinportenConfig {
     pub chain_pem: Option<PathBuf>,
     /// With a registered key instead of a certificate.
     pub kid: Option<String>,
+    /// Path of a PKCS#12 file (.p12/.pfx) holding the business certificate and its key.
+    pub pkcs12: Option<PathBuf>,
+    /// Name of the environment variable that holds the PKCS#12 password.
+    pub password_env: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -236,9 +236,14 @@ fn usage_errors_exit_2() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = bin().args(["doctor"]).output().unwrap();
+    let out = bin().args(["frobnicate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not implemented"));
+    let out = bin()
+        .args(["run", "--only", "NO-SUCH-CASE"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NO-SUCH-CASE"));
     let out = bin().args(["run", "--env", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }

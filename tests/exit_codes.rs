@@ -130,10 +130,30 @@ fn an_unreachable_test_environment_exits_3_without_blaming_the_institution() {
     std::fs::write(tmp.path().join("dsop-harness.toml"), config).unwrap();
     let wb = write_workbook(&source(), tmp.path());
     let cfg = tmp.path().join("dsop-harness.toml");
+    // Without --skip-doctor the preflight names the problem and nothing runs (exit 2).
+    let (code, _, text) = run(
+        &[
+            "--env",
+            "test",
+            "--only",
+            "MP-01,IMS-01",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        &wb,
+        &tmp.path().join("refused"),
+    );
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("preflight"), "{text}");
+    assert!(
+        !tmp.path().join("refused").exists(),
+        "no run folder when the preflight fails"
+    );
     let (code, r, text) = run(
         &[
             "--env",
             "test",
+            "--skip-doctor",
             "--only",
             "MP-01,IMS-01",
             "--config",
@@ -210,4 +230,53 @@ fn ctrl_c_finishes_the_call_in_flight_reports_and_exits_130() {
         .last()
         .unwrap()
         .contains("\"interrupted\":true"));
+}
+
+#[test]
+fn rerun_failed_runs_only_the_failures_into_a_new_linked_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wb = write_workbook(&source(), tmp.path());
+    let reports = tmp.path().join("reports");
+    let (code, first, text) = run(
+        &[
+            "--only",
+            "IMS-01,INN-01",
+            "--faults",
+            "trigger=DAS-003@inntektsmottakere",
+        ],
+        &wb,
+        &reports,
+    );
+    assert_eq!(code, 3, "{text}");
+    let first_dir = reports.join(std::fs::read_link(reports.join("latest")).unwrap());
+    assert_eq!(case(&first, "IMS-01")["status"], "environment_error");
+    // The re-run (simulator healthy again) runs IMS-01 only, into a new folder that names the old one.
+    let out = Command::new(env!("CARGO_BIN_EXE_dsop-harness"))
+        .args(["run", "--rerun-failed"])
+        .arg(&first_dir)
+        .arg("--reports")
+        .arg(&reports)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let second_dir = reports.join(std::fs::read_link(reports.join("latest")).unwrap());
+    assert_ne!(first_dir, second_dir);
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(second_dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(case(&r, "IMS-01")["status"], "ok");
+    assert_eq!(case(&r, "INN-01")["note"], "not selected");
+    assert!(
+        r["notes"]
+            .to_string()
+            .contains(first["run_id"].as_str().unwrap()),
+        "{}",
+        r["notes"]
+    );
+    assert_eq!(r["today"], "2026-11-26");
 }

@@ -379,6 +379,7 @@ fn no_secrets_in_any_file() {
             &ReportOptions {
                 lang,
                 mask_ids: false,
+                ..Default::default()
             },
         );
         for f in &files {

@@ -1,197 +1,285 @@
-//! The simulator's Inntekt and Inntektsmottakere success bodies, validated against the saved schemas
-//! (`/work/shared/specs/skatteetaten/`, `skatteetaten-apis.md` §9) with a small JSON Schema subset validator
-//! (type, properties, required, additionalProperties, items, oneOf, anyOf, enum, min/maxLength, pattern,
-//! format date-time, local `$ref`). Skipped when the spec folder is absent.
+//! The simulator's success bodies, and the write bodies the harness plans to send, validated with the
+//! `jsonschema` crate against the saved schemas named in `skatteetaten-apis.md` §9
+//! (`/work/shared/specs/skatteetaten/`). Skipped (with a message) when the spec folder is absent.
 
 use chrono::NaiveDate;
 use dsop_harness::months::YearMonth;
 use dsop_harness::sim::data::*;
 use dsop_harness::sim::testkit;
 use dsop_harness::sim::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::path::Path;
 
 const SPECS: &str = "/work/shared/specs/skatteetaten";
-
-fn resolve<'a>(root: &'a Value, r: &str) -> &'a Value {
-    let mut cur = root;
-    for part in r.trim_start_matches("#/").split('/') {
-        cur = &cur[part];
-    }
-    assert!(!cur.is_null(), "unresolved $ref {r}");
-    cur
-}
-
-fn validate(root: &Value, schema: &Value, v: &Value, path: &str, errs: &mut Vec<String>) {
-    if let Some(r) = schema.get("$ref").and_then(|r| r.as_str()) {
-        return validate(root, resolve(root, r), v, path, errs);
-    }
-    if let Some(t) = schema.get("type").and_then(|t| t.as_str()) {
-        let ok = match t {
-            "string" => v.is_string(),
-            "number" => v.is_number(),
-            "integer" => v.is_i64() || v.is_u64(),
-            "boolean" => v.is_boolean(),
-            "object" => v.is_object(),
-            "array" => v.is_array(),
-            _ => true,
-        };
-        if !ok {
-            errs.push(format!("{path}: expected {t}, got {v}"));
-            return;
-        }
-    }
-    if let (Some(s), Some(max)) = (v.as_str(), schema.get("maxLength").and_then(|m| m.as_u64())) {
-        if s.chars().count() as u64 > max {
-            errs.push(format!("{path}: longer than {max}"));
-        }
-    }
-    if let (Some(s), Some(min)) = (v.as_str(), schema.get("minLength").and_then(|m| m.as_u64())) {
-        if (s.chars().count() as u64) < min {
-            errs.push(format!("{path}: shorter than {min}"));
-        }
-    }
-    if let (Some(s), Some(p)) = (v.as_str(), schema.get("pattern").and_then(|m| m.as_str())) {
-        if !regex::Regex::new(p).unwrap().is_match(s) {
-            errs.push(format!("{path}: {s:?} does not match {p}"));
-        }
-    }
-    if let (Some(s), Some("date-time")) =
-        (v.as_str(), schema.get("format").and_then(|m| m.as_str()))
-    {
-        if chrono::DateTime::parse_from_rfc3339(s).is_err() {
-            errs.push(format!("{path}: {s:?} is not a date-time"));
-        }
-    }
-    if let Some(e) = schema.get("enum").and_then(|e| e.as_array()) {
-        if !e.contains(v) {
-            errs.push(format!("{path}: {v} not in enum"));
-        }
-    }
-    if let Some(obj) = v.as_object() {
-        let props = schema.get("properties").and_then(|p| p.as_object());
-        if let Some(req) = schema.get("required").and_then(|r| r.as_array()) {
-            for r in req.iter().filter_map(|r| r.as_str()) {
-                if !obj.contains_key(r) {
-                    errs.push(format!("{path}: missing required {r}"));
-                }
-            }
-        }
-        for (k, val) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => validate(root, s, val, &format!("{path}.{k}"), errs),
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    errs.push(format!("{path}: additional property {k}"))
-                }
-                None => {}
-            }
-        }
-    }
-    if let (Some(arr), Some(items)) = (v.as_array(), schema.get("items")) {
-        for (i, x) in arr.iter().enumerate() {
-            validate(root, items, x, &format!("{path}[{i}]"), errs);
-        }
-    }
-    if let Some(alts) = schema.get("oneOf").and_then(|a| a.as_array()) {
-        let n = alts
-            .iter()
-            .filter(|a| {
-                let mut e = Vec::new();
-                validate(root, a, v, path, &mut e);
-                e.is_empty()
-            })
-            .count();
-        if n != 1 {
-            errs.push(format!("{path}: matches {n} of oneOf"));
-        }
-    }
-    if let Some(alts) = schema.get("anyOf").and_then(|a| a.as_array()) {
-        let any = alts.iter().any(|a| {
-            let mut e = Vec::new();
-            validate(root, a, v, path, &mut e);
-            e.is_empty()
-        });
-        if !any {
-            errs.push(format!("{path}: matches none of anyOf"));
-        }
-    }
-}
+const OAS: &str = "statens-pensjonskasse-skatt-inntekt-api/skatt-inntekt-api.json";
+const IMS: &str = "api-dokumentasjon/download/Inntektsmottakere.json";
+const AVTALE_GYLDIGHET: &str =
+    "api-dokumentasjon/download/TjenestepensjonsavtaleAvtaleforholdGyldighetV1.json";
+const VIRKNING_GYLDIGHET: &str =
+    "api-dokumentasjon/download/TjenestepensjonsavtaleVirkningsperiodeGyldighetV1.json";
+const POST_BODY: &str =
+    "api-dokumentasjon/download/open-api/TjenestepensjonsavtaleAvtaleforholdV1.json";
+const DELETE_BODY: &str =
+    "api-dokumentasjon/static/download/TjenestepensjonsavtaleAvtaleforholdSlettV1.json";
 
 fn load(rel: &str) -> Option<Value> {
-    let p = Path::new(SPECS).join(rel);
-    let text = std::fs::read_to_string(&p).ok()?;
-    Some(serde_json::from_str(&text).unwrap())
+    let text = std::fs::read_to_string(Path::new(SPECS).join(rel)).ok()?;
+    Some(serde_json::from_str(&text).expect("saved spec is JSON"))
+}
+
+/// A validator for `pointer` inside `doc` (`""` = the root): the document is kept whole so local `$ref`s resolve.
+/// The saved schemas are draft-04 (the OAS 3.0 schema objects are draft-04 style too).
+fn validator(doc: &Value, pointer: &str) -> jsonschema::Validator {
+    let mut root = doc.clone();
+    if !pointer.is_empty() {
+        if let Some(o) = root.as_object_mut() {
+            o.remove("properties");
+            o.remove("required");
+            o.remove("additionalProperties");
+            o.remove("type");
+            o.insert("$ref".into(), json!(format!("#{pointer}")));
+        }
+    }
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        .build(&root)
+        .expect("schema compiles")
+}
+
+fn assert_valid(v: &jsonschema::Validator, body: &Value, what: &str) {
+    let errs: Vec<String> = v
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errs.is_empty(), "{what}: {errs:#?}\n{body:#}");
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+struct Env {
+    sim: SimHandle,
+    id: testkit::TestIdentity,
+    http: reqwest::Client,
+}
+
+impl Env {
+    async fn new() -> Env {
+        let sim = start(SimConfig::new(today()), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let id = testkit::identity(INSTITUTION_CLIENT_ID, INSTITUTION_ORGNR).unwrap();
+        sim.register_client(testkit::sim_client(
+            &id,
+            &[
+                SCOPE_INNTEKT,
+                SCOPE_INNTEKTSMOTTAKERE,
+                SCOPE_TJENESTEPENSJONSAVTALE,
+            ],
+        ));
+        Env {
+            sim,
+            id,
+            http: testkit::http_client(),
+        }
+    }
+
+    async fn get(&self, scope: &str, url: &str) -> (u16, Value) {
+        let t = testkit::token(&self.http, self.sim.urls(), &self.id, scope, self.sim.now())
+            .await
+            .unwrap();
+        let r = self.http.get(url).bearer_auth(t).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
 }
 
 #[tokio::test]
-async fn bodies_match_saved_schemas() {
-    let (Some(oas), Some(ims)) = (
-        load("statens-pensjonskasse-skatt-inntekt-api/skatt-inntekt-api.json"),
-        load("api-dokumentasjon/download/Inntektsmottakere.json"),
-    ) else {
-        eprintln!("spec files not found under {SPECS}; skipping");
+async fn inntekt_bodies_match_oppgaver_inntektsmottaker_1_7_0() {
+    let Some(oas) = load(OAS) else {
+        eprintln!("{SPECS}/{OAS} not found; skipping");
         return;
     };
-    let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-    let m = YearMonth::recent_complete(today);
-    let sim = start(SimConfig::new(today), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let id = testkit::identity(INSTITUTION_CLIENT_ID, INSTITUTION_ORGNR).unwrap();
-    sim.register_client(testkit::sim_client(
-        &id,
-        &[SCOPE_INNTEKT, SCOPE_INNTEKTSMOTTAKERE],
-    ));
-    let http = testkit::http_client();
-    let urls = sim.urls().clone();
-    let t = testkit::token(&http, &urls, &id, SCOPE_INNTEKT, sim.now())
-        .await
-        .unwrap();
-    let schema = &oas["components"]["schemas"]["OppgaverInntektsmottaker"];
-    for pid in [P_INC, P_SKJ, P_PERM, P_END] {
-        let url = format!(
-            "{}/otp/{pid}/inntekter?fraOgMed={}&tilOgMed={m}&opplysningspliktig={ORG_A}",
-            urls.inntekt,
-            m.plus(-12)
-        );
-        let body: Value = http
-            .get(&url)
-            .bearer_auth(&t)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut errs = Vec::new();
-        validate(&oas, schema, &body, "$", &mut errs);
-        assert!(errs.is_empty(), "{pid}: {errs:#?}");
+    let v = validator(&oas, "/components/schemas/OppgaverInntektsmottaker");
+    let env = Env::new().await;
+    let m = YearMonth::recent_complete(today());
+    let mut served = 0;
+    // P-INC (loennsinntekt + ytelseFraOffentlige from NAV), P-SKJ (shielded), P-PERM, P-END, P-06 (ended).
+    for pid in [P_INC, P_SKJ, P_PERM, P_END, P_06] {
+        for (fra, til) in [
+            (m.plus(-12), m),
+            (m, m),
+            (YearMonth::new(2021, 1).unwrap(), m),
+        ] {
+            let url = format!(
+                "{}/otp/{pid}/inntekter?fraOgMed={fra}&tilOgMed={til}&opplysningspliktig={ORG_A}",
+                env.sim.urls().inntekt
+            );
+            let (status, body) = env.get(SCOPE_INNTEKT, &url).await;
+            if status == 200 {
+                served += 1;
+                assert_valid(&v, &body, &format!("Inntekt {pid} {fra}..{til}"));
+            }
+        }
     }
-    let t = testkit::token(&http, &urls, &id, SCOPE_INNTEKTSMOTTAKERE, sim.now())
-        .await
-        .unwrap();
-    let url = format!(
-        "{}/otp/{ORG_A}/inntektsmottakere?fraOgMed={}&tilOgMed={m}",
-        urls.inntektsmottakere,
-        m.plus(-3)
+    assert!(served >= 12, "only {served} success answers");
+    // the validator does reject: a string amount is not a number
+    let (_, mut body) = env
+        .get(
+            SCOPE_INNTEKT,
+            &format!(
+                "{}/otp/{P_INC}/inntekter?fraOgMed={m}&tilOgMed={m}&opplysningspliktig={ORG_A}",
+                env.sim.urls().inntekt
+            ),
+        )
+        .await;
+    body["oppgaveInntektsmottaker"][0]["inntekt"][0]["beloep"] = json!("48500");
+    assert!(!v.is_valid(&body));
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn inntektsmottakere_bodies_match_schema() {
+    let Some(ims) = load(IMS) else {
+        eprintln!("{SPECS}/{IMS} not found; skipping");
+        return;
+    };
+    let v = validator(&ims, "");
+    let env = Env::new().await;
+    let m = YearMonth::recent_complete(today());
+    for (fra, til) in [
+        (m.plus(-3), m),
+        (m, m),
+        (YearMonth::new(2021, 1).unwrap(), m),
+    ] {
+        let url = format!(
+            "{}/otp/{ORG_A}/inntektsmottakere?fraOgMed={fra}&tilOgMed={til}",
+            env.sim.urls().inntektsmottakere
+        );
+        let (status, body) = env.get(SCOPE_INNTEKTSMOTTAKERE, &url).await;
+        assert_eq!(status, 200, "{body}");
+        assert_valid(&v, &body, &format!("Inntektsmottakere {fra}..{til}"));
+        let listed = body["inntektsmottaker"].as_array().unwrap();
+        assert!(listed.iter().any(|p| p["personidentifikator"] == P_NOINC));
+        // the validator does reject: `link` is not allowed
+        let mut bad = body.clone();
+        bad["link"] = json!("x");
+        assert!(!v.is_valid(&bad));
+    }
+    env.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn validity_answers_match_schemas() {
+    let (Some(a), Some(vp)) = (load(AVTALE_GYLDIGHET), load(VIRKNING_GYLDIGHET)) else {
+        eprintln!("validity schemas not found under {SPECS}; skipping");
+        return;
+    };
+    let (va, vv) = (validator(&a, ""), validator(&vp, ""));
+    let env = Env::new().await;
+    let m = YearMonth::recent_complete(today());
+    let base = &env.sim.urls().tjenestepensjonsavtale;
+    let windows = [
+        (m.plus(-3), m),                       // gyldig
+        (YearMonth::new(2019, 6).unwrap(), m), // months before the agreement
+        (YearMonth::new(2020, 1).unwrap(), m), // avtaleforhold: invalid; virkningsperiode: 2019-10 onwards valid
+    ];
+    let mut seen_false = (false, false);
+    for org in [ORG_A, ORG_B, ORG_X] {
+        for (fra, til) in windows {
+            let q = format!(
+                "opplysningspliktig={org}&pensjonsinnretning={INSTITUTION_ORGNR}&fraOgMed={fra}&tilOgMed={til}"
+            );
+            let (s, body) = env
+                .get(
+                    SCOPE_TJENESTEPENSJONSAVTALE,
+                    &format!("{base}/nav/avtaleforhold/gyldighet?{q}"),
+                )
+                .await;
+            assert_eq!(s, 200, "{body}");
+            assert_valid(
+                &va,
+                &body,
+                &format!("avtaleforhold/gyldighet {org} {fra}..{til}"),
+            );
+            seen_false.0 |= body["gyldig"] == false;
+            let (s, body) = env
+                .get(
+                    SCOPE_TJENESTEPENSJONSAVTALE,
+                    &format!("{base}/nav/avtaleforhold/virkningsperiode/gyldighet?{q}"),
+                )
+                .await;
+            assert_eq!(s, 200, "{body}");
+            assert_valid(
+                &vv,
+                &body,
+                &format!("virkningsperiode/gyldighet {org} {fra}..{til}"),
+            );
+            seen_false.1 |= body["gyldig"] == false;
+        }
+    }
+    assert_eq!(seen_false, (true, true));
+    env.sim.shutdown().await;
+}
+
+/// Every POST/DELETE body the harness plans (and expects to succeed) for the bundled workbook validates against `#/definitions/Avtaleforhold`
+/// of the schema §9 names (the wire body is flat, so the definition, not the wrapped root).
+#[test]
+fn harness_write_bodies_match_avtaleforhold_definitions() {
+    let (Some(post), Some(delete)) = (load(POST_BODY), load(DELETE_BODY)) else {
+        eprintln!("body schemas not found under {SPECS}; skipping");
+        return;
+    };
+    let (vp, vd) = (
+        validator(&post, "/definitions/Avtaleforhold"),
+        validator(&delete, "/definitions/Avtaleforhold"),
     );
-    let body: Value = http
-        .get(&url)
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut errs = Vec::new();
-    validate(&ims, &ims, &body, "$", &mut errs);
-    assert!(errs.is_empty(), "{errs:#?}");
-    // the validator does reject: a `link` field is not allowed by the Inntektsmottakere schema
-    let mut bad = body.clone();
-    bad["link"] = Value::String("x".into());
-    let mut errs = Vec::new();
-    validate(&ims, &ims, &bad, "$", &mut errs);
-    assert!(!errs.is_empty());
-    sim.shutdown().await;
+    let wb = dsop_harness::workbook::mapping::bundled().expect("bundled workbook");
+    let plan = dsop_harness::run::plan::build(
+        &wb,
+        &dsop_harness::run::plan::PlanOptions {
+            today: Some(today()),
+            ..Default::default()
+        },
+    )
+    .expect("plan");
+    let (mut posts, mut deletes) = (0, 0);
+    // Steps that expect a refusal (e.g. the deliberately invalid body of the OTP-006 case) are left out.
+    for step in plan
+        .cases
+        .iter()
+        .flat_map(|c| c.steps.iter())
+        .filter(|s| s.expectation.expects_class(2))
+    {
+        match &step.call {
+            dsop_harness::run::plan::Call::Api(
+                dsop_harness::apis::ApiCall::AvtaleforholdPost { body, .. },
+            ) => {
+                posts += 1;
+                assert_valid(&vp, body, &format!("POST body of {}", step.operation));
+            }
+            dsop_harness::run::plan::Call::Api(
+                dsop_harness::apis::ApiCall::AvtaleforholdDelete { body, .. },
+            ) => {
+                deletes += 1;
+                assert_valid(&vd, body, &format!("DELETE body of {}", step.operation));
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        posts >= 1 && deletes >= 1,
+        "posts {posts}, deletes {deletes}"
+    );
+    // the validators do reject: an unknown field, and a DELETE body with fraOgMed
+    assert!(
+        !vp.is_valid(&json!({"avtalereferanse": "x", "fraOgMed": "2021-01",
+        "opplysningspliktig": {"norskIdentifikator": ORG_A}, "ekstra": 1}))
+    );
+    assert!(
+        !vd.is_valid(&json!({"avtalereferanse": "x", "fraOgMed": "2021-01",
+        "opplysningspliktig": {"norskIdentifikator": ORG_A}}))
+    );
 }

@@ -255,3 +255,302 @@ fn refuses_to_overwrite_the_input() {
     let err = workbook::write_filled(&wb, &report(false), &input, Lang::Nb).unwrap_err();
     assert!(err.problems[0].message.contains("overwrite"), "{err:?}");
 }
+
+/// The style of one cell of an xlsx: (fill fgColor rgb, font bold, font color rgb), from the package XML.
+fn cell_style(
+    path: &std::path::Path,
+    sheet_xml: &str,
+    cell: &str,
+) -> (Option<String>, bool, Option<String>) {
+    use quick_xml::events::Event;
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    let styles = read("xl/styles.xml");
+    let sheet = read(sheet_xml);
+    let attr = |e: &quick_xml::events::BytesStart, k: &str| {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == k.as_bytes())
+            .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+    };
+    // The cell's s attribute.
+    let mut s_idx = 0usize;
+    let mut r = quick_xml::Reader::from_str(&sheet);
+    loop {
+        match r.read_event().unwrap() {
+            Event::Start(e) | Event::Empty(e)
+                if e.name().as_ref() == b"c" && attr(&e, "r").as_deref() == Some(cell) =>
+            {
+                s_idx = attr(&e, "s").map(|v| v.parse().unwrap()).unwrap_or(0);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    // fills, fonts and cellXfs.
+    let mut fills: Vec<Option<String>> = vec![];
+    let mut fonts: Vec<(bool, Option<String>)> = vec![];
+    let mut xfs: Vec<(usize, usize)> = vec![];
+    let mut stack: Vec<Vec<u8>> = vec![];
+    let mut r = quick_xml::Reader::from_str(&styles);
+    loop {
+        let ev = r.read_event().unwrap();
+        let (e, empty) = match &ev {
+            Event::Start(e) => (e.clone(), false),
+            Event::Empty(e) => (e.clone(), true),
+            Event::End(_) => {
+                stack.pop();
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let name = e.name().as_ref().to_vec();
+        let parent = stack.last().cloned().unwrap_or_default();
+        match (parent.as_slice(), name.as_slice()) {
+            (b"fills", b"fill") => fills.push(None),
+            (b"patternFill", b"fgColor") if stack.iter().any(|s| s == b"fills") => {
+                *fills.last_mut().unwrap() = attr(&e, "rgb")
+            }
+            (b"fonts", b"font") => fonts.push((false, None)),
+            (b"font", b"b") if stack.iter().any(|s| s == b"fonts") => {
+                fonts.last_mut().unwrap().0 = true
+            }
+            (b"font", b"color") if stack.iter().any(|s| s == b"fonts") => {
+                fonts.last_mut().unwrap().1 = attr(&e, "rgb")
+            }
+            (b"cellXfs", b"xf") => xfs.push((
+                attr(&e, "fillId").map(|v| v.parse().unwrap()).unwrap_or(0),
+                attr(&e, "fontId").map(|v| v.parse().unwrap()).unwrap_or(0),
+            )),
+            _ => {}
+        }
+        if !empty {
+            stack.push(name);
+        }
+    }
+    let (fill, font) = xfs[s_idx];
+    (fills[fill].clone(), fonts[font].0, fonts[font].1.clone())
+}
+
+/// The width of column `col` (1-based) in a sheet's `<cols>`.
+fn col_width(path: &std::path::Path, sheet_xml: &str, col: u32) -> Option<f64> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    z.by_name(sheet_xml)
+        .unwrap()
+        .read_to_string(&mut s)
+        .unwrap();
+    let re = regex::Regex::new(r#"<col min="(\d+)" max="(\d+)" width="([0-9.]+)""#).unwrap();
+    let w = re.captures_iter(&s).find_map(|c| {
+        let (min, max): (u32, u32) = (c[1].parse().unwrap(), c[2].parse().unwrap());
+        (min <= col && col <= max).then(|| c[3].parse().unwrap())
+    });
+    w
+}
+
+#[test]
+fn fills_fonts_and_widths_of_the_original_are_kept() {
+    use rust_xlsxwriter::{Color, Format, FormatPattern};
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("politi-style.xlsx");
+    let green = Format::new().set_background_color(Color::RGB(0x92D050));
+    let red = Format::new()
+        .set_pattern(FormatPattern::Solid)
+        .set_background_color(Color::RGB(0xFF0000));
+    let head = Format::new()
+        .set_bold()
+        .set_font_color(Color::RGB(0x1F4E78));
+    {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Testdata").unwrap();
+        for (c, h) in ["Ref", "Type", "Identifikator"].iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &head).unwrap();
+        }
+        ws.write_string(1, 0, "TD-ORG-01").unwrap();
+        ws.write_string(1, 1, "Opplysningspliktig").unwrap();
+        ws.write_string_with_format(1, 2, "310000108", &green)
+            .unwrap();
+        let ws = wb.add_worksheet();
+        ws.set_name("Testcaser").unwrap();
+        let header = [
+            "Testcase-ID",
+            "API",
+            "Operasjon",
+            "Inndata",
+            "Forventet HTTP-status",
+            "Status",
+        ];
+        for (c, h) in header.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &head).unwrap();
+        }
+        ws.set_column_width(3, 70).unwrap();
+        // A whole column green (column style, no cells).
+        ws.set_column_format(9, &green).unwrap();
+        ws.write_string(1, 0, "MP-01").unwrap();
+        ws.write_string(1, 2, "token").unwrap();
+        // Green: editable input; red: the value that triggers the error; an empty green cell stays green.
+        ws.write_string_with_format(1, 3, "scope=skatteetaten:inntekt", &green)
+            .unwrap();
+        ws.write_string_with_format(1, 4, "200", &red).unwrap();
+        ws.write_blank(2, 3, &green).unwrap();
+        wb.save(&input).unwrap();
+    }
+    let before = std::fs::read(&input).unwrap();
+    let wb = workbook::read(&input).unwrap_or_else(|e| panic!("{:#?}", e.problems));
+    let mut rep = report(true);
+    rep.cases.truncate(1);
+    let out = dir.path().join("filled.xlsx");
+    workbook::write_filled(&wb, &rep, &out, Lang::Nb).unwrap();
+    assert_eq!(std::fs::read(&input).unwrap(), before, "input untouched");
+
+    // Sheet order: Testdata = sheet1, Testcaser = sheet2; rows shift by one for the banner.
+    let tc = "xl/worksheets/sheet2.xml";
+    assert_eq!(cell_style(&out, tc, "D3").0.as_deref(), Some("FF92D050"));
+    assert_eq!(cell_style(&out, tc, "E3").0.as_deref(), Some("FFFF0000"));
+    assert_eq!(
+        cell_style(&out, tc, "D4").0.as_deref(),
+        Some("FF92D050"),
+        "empty green cell"
+    );
+    let (_, bold, color) = cell_style(&out, tc, "A2");
+    assert!(bold);
+    assert_eq!(color.as_deref(), Some("FF1F4E78"));
+    assert_eq!(
+        cell_style(&out, "xl/worksheets/sheet1.xml", "C3")
+            .0
+            .as_deref(),
+        Some("FF92D050"),
+        "identifier rewritten as text keeps its fill"
+    );
+    let w = col_width(&out, tc, 4).unwrap();
+    assert!(
+        (w - col_width(&input, "xl/worksheets/sheet2.xml", 4).unwrap()).abs() < 0.1,
+        "{w}"
+    );
+    {
+        use std::io::Read;
+        let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+        let mut x = String::new();
+        z.by_name(tc).unwrap().read_to_string(&mut x).unwrap();
+        assert!(
+            regex::Regex::new(r#"<col min="10" max="10"[^>]* style="\d+""#)
+                .unwrap()
+                .is_match(&x),
+            "column style kept: {x}"
+        );
+    }
+    // The result still lands, and the banner is on every sheet.
+    let rows = sheet_text(&out, "Testcaser");
+    assert_eq!(rows[0][0], "SIMULERT KJØRING – IKKE BEVIS FOR BITS");
+    let c = col(&rows, "Status");
+    assert_eq!(rows[2][c], "OK");
+    for s in ["Testdata", "Avvik", "Sammendrag", "Endringslogg"] {
+        assert_eq!(
+            sheet_text(&out, s)[0][0],
+            "SIMULERT KJØRING – IKKE BEVIS FOR BITS",
+            "{s}"
+        );
+    }
+}
+
+#[test]
+fn hidden_sheets_merged_cells_and_formulas_in_the_filled_copy() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("quirks.xlsx");
+    {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Testcaser").unwrap();
+        let header = [
+            "Testcase-ID",
+            "Steg",
+            "API",
+            "Operasjon",
+            "Inndata",
+            "Forventet HTTP-status",
+        ];
+        for (c, h) in header.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        let f = rust_xlsxwriter::Format::new();
+        ws.merge_range(1, 0, 2, 0, "MP-01", &f).unwrap();
+        ws.merge_range(1, 2, 2, 2, "Maskinporten", &f).unwrap();
+        for (r, scope) in [(1u32, "scope=a"), (2, "scope=b")] {
+            ws.write_number(r, 1, r as f64).unwrap();
+            ws.write_string(r, 3, "token").unwrap();
+            ws.write_string(r, 4, scope).unwrap();
+            ws.write_number(r, 5, 200.0).unwrap();
+        }
+        let ws = wb.add_worksheet();
+        ws.set_name("Testdata").unwrap();
+        ws.set_hidden(true);
+        for (c, h) in ["Ref", "Type", "Identifikator"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_string(1, 0, "TD-P-02").unwrap();
+        ws.write_string(1, 1, "Inntektsmottaker").unwrap();
+        // A formula with its cached value, and an id stored as a number (leading zero lost).
+        ws.write_formula(1, 2, "=\"0487901\"&\"0069\"").unwrap();
+        ws.set_formula_result(1, 2, "04879010069");
+        ws.write_string(2, 0, "TD-P-01").unwrap();
+        ws.write_string(2, 1, "Inntektsmottaker").unwrap();
+        ws.write_number(2, 2, 12838510068.0).unwrap();
+        ws.write_string(3, 0, "TD-P-04").unwrap();
+        ws.write_string(3, 1, "Inntektsmottaker").unwrap();
+        ws.write_number(3, 2, 1828810010.0).unwrap();
+        wb.save(&input).unwrap();
+    }
+    let wb = workbook::read(&input).unwrap_or_else(|e| panic!("{:#?}", e.problems));
+    assert_eq!(wb.testdata("TD-P-02").unwrap().identifikator, "04879010069");
+    assert_eq!(wb.testdata("TD-P-04").unwrap().identifikator, "01828810010");
+    let mut rep = report(true);
+    rep.cases.truncate(1);
+    let out = dir.path().join("filled.xlsx");
+    workbook::write_filled(&wb, &rep, &out, Lang::Nb).unwrap();
+
+    let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    let wbx = read("xl/workbook.xml");
+    assert!(
+        regex::Regex::new(r#"<sheet name="Testdata"[^>]*state="hidden""#)
+            .unwrap()
+            .is_match(&wbx),
+        "{wbx}"
+    );
+    let tc = read("xl/worksheets/sheet1.xml");
+    assert!(
+        tc.contains(r#"<mergeCell ref="A3:A4"/>"#),
+        "merged, shifted by the banner: {tc}"
+    );
+    let again = workbook::read(&out).unwrap_or_else(|e| panic!("{:#?}", e.problems));
+    assert_eq!(
+        again.testdata("TD-P-02").unwrap().identifikator,
+        "04879010069"
+    );
+    assert_eq!(
+        again.testdata("TD-P-04").unwrap().identifikator,
+        "01828810010"
+    );
+    assert!(
+        again
+            .warnings
+            .iter()
+            .all(|w| !w.message.contains("stored as a number")),
+        "ids written as text: {:#?}",
+        again.warnings
+    );
+    assert_eq!(again.cases[0].steps.len(), 2);
+}

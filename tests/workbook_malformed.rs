@@ -341,6 +341,7 @@ fn missing_machine_columns_is_one_problem_naming_them() {
         &p,
         &ReadOptions {
             require_machine_columns: false,
+            ..ReadOptions::default()
         },
     )
     .unwrap();
@@ -584,5 +585,460 @@ fn dates_formulas_hidden_and_merged() {
     assert_eq!(
         wb.cases[0].api,
         Some(dsop_harness::model::Api::Maskinporten)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The corpus: one malformed workbook per row, each with the location and words its first error must have.
+// ---------------------------------------------------------------------------------------------------------
+
+/// Where a problem is found: by `read`, or by the planner after a successful `read`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum By {
+    Read,
+    Plan,
+}
+
+/// Testdata rows with one cell replaced: (row, col, value).
+fn td_with(changes: &[(usize, usize, &'static str)]) -> Rows<'static> {
+    let mut rows = td_rows();
+    for (r, c, v) in changes {
+        while rows.len() <= *r {
+            rows.push(vec![""; 6]);
+        }
+        rows[*r][*c] = v;
+    }
+    rows
+}
+
+/// Testcaser rows (header + IMS-01) with cells of the IMS-01 row replaced.
+fn tc_with(changes: &[(usize, &'static str)]) -> Rows<'static> {
+    let mut rows = tc_rows(vec![]);
+    for (c, v) in changes {
+        rows[1][*c] = v;
+    }
+    rows
+}
+
+fn problems_of(path: &Path, by: By) -> Vec<Problem> {
+    match by {
+        By::Read => err(path).problems,
+        By::Plan => {
+            let wb = workbook::read(path)
+                .unwrap_or_else(|e| panic!("{}: {:#?}", path.display(), e.problems));
+            let plan = dsop_harness::run::plan::build(
+                &wb,
+                &dsop_harness::run::plan::PlanOptions {
+                    today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26),
+                    ..Default::default()
+                },
+            );
+            match plan {
+                Ok(_) => panic!("{} planned without error", path.display()),
+                Err(p) => p,
+            }
+        }
+    }
+}
+
+#[test]
+fn corpus_of_malformed_sheets() {
+    let d = tempfile::tempdir().unwrap();
+    type Entry = (
+        &'static str,
+        Vec<(&'static str, Rows<'static>)>,
+        By,
+        &'static str,
+        &'static str,
+    );
+    let std = |td: Rows<'static>, tc: Rows<'static>| vec![("Testdata", td), ("Testcaser", tc)];
+    let corpus: Vec<Entry> = vec![
+        // Sheets and headers.
+        (
+            "no-testcaser-sheet",
+            vec![("Testdata", td_rows())],
+            By::Read,
+            "",
+            "no Testcaser sheet",
+        ),
+        (
+            "testcaser-without-header",
+            std(
+                td_rows(),
+                vec![vec!["Beskrivelse", "Merknad"], vec!["noe", "annet"]],
+            ),
+            By::Read,
+            "Testcaser",
+            "no header row with a Testcase-ID column",
+        ),
+        (
+            "testdata-without-header",
+            std(vec![vec!["hei", "du"]], tc_rows(vec![])),
+            By::Read,
+            "Testdata",
+            "no header row with a Ref column",
+        ),
+        (
+            "testdata-without-identifikator-column",
+            std(
+                vec![vec!["Ref", "Type"], vec!["TD-ORG-01", "Opplysningspliktig"]],
+                tc_rows(vec![]),
+            ),
+            By::Read,
+            "Testdata!A2",
+            "no Identifikator column",
+        ),
+        (
+            "missing-machine-columns",
+            std(
+                td_rows(),
+                vec![vec!["Testcase-ID", "Beskrivelse"], vec!["MP-01", "token"]],
+            ),
+            By::Read,
+            "Testcaser!C1",
+            "\"Operasjon\", \"Inndata\"",
+        ),
+        // Identifiers.
+        (
+            "orgnr-too-short",
+            std(td_with(&[(1, 2, "31000010")]), tc_rows(vec![])),
+            By::Read,
+            "Testdata!C2",
+            "TD-ORG-01",
+        ),
+        (
+            "fnr-bad-check-digit",
+            std(td_with(&[(2, 2, "12838510069")]), tc_rows(vec![])),
+            By::Read,
+            "Testdata!C3",
+            "check digit",
+        ),
+        (
+            "identifikator-empty",
+            std(td_with(&[(2, 2, "")]), tc_rows(vec![])),
+            By::Read,
+            "Testdata!C3",
+            "Identifikator is empty",
+        ),
+        (
+            "identifikator-letters",
+            std(td_with(&[(1, 2, "ORG-A")]), tc_rows(vec![])),
+            By::Read,
+            "Testdata!C2",
+            "TD-ORG-01",
+        ),
+        // Periods.
+        (
+            "month-13",
+            std(td_with(&[(1, 4, "2021-13")]), tc_rows(vec![])),
+            By::Read,
+            "Testdata!E2",
+            "2021-13",
+        ),
+        (
+            "month-as-words",
+            std(td_with(&[(1, 4, "januar 2021")]), tc_rows(vec![])),
+            By::Read,
+            "Testdata!E2",
+            "januar 2021",
+        ),
+        (
+            "period-reversed",
+            std(
+                td_with(&[(1, 4, "2024-01"), (1, 5, "2023-12")]),
+                tc_rows(vec![]),
+            ),
+            By::Read,
+            "Testdata!F2",
+            "before",
+        ),
+        // References and duplicates.
+        (
+            "duplicate-testdata-ref",
+            std(
+                td_with(&[
+                    (3, 0, "TD-P-01"),
+                    (3, 1, "Inntektsmottaker"),
+                    (3, 2, "04879010069"),
+                ]),
+                tc_rows(vec![]),
+            ),
+            By::Read,
+            "Testdata!A4",
+            "duplicate Testdata Ref",
+        ),
+        (
+            "employer-ref-is-a-person",
+            std(
+                td_with(&[
+                    (3, 0, "TD-P-02"),
+                    (3, 1, "Inntektsmottaker"),
+                    (3, 2, "04879010069"),
+                    (3, 3, "TD-P-01"),
+                ]),
+                tc_rows(vec![]),
+            ),
+            By::Read,
+            "Testdata!D4",
+            "is a person",
+        ),
+        (
+            "duplicate-testcase-id",
+            std(
+                td_rows(),
+                tc_rows(vec![vec![
+                    "IMS-01",
+                    "",
+                    "Inntektsmottakere",
+                    "GET inntektsmottakere",
+                    "",
+                    "",
+                    "J",
+                    "200",
+                ]]),
+            ),
+            By::Read,
+            "Testcaser!A3",
+            "duplicate Testcase-ID",
+        ),
+        (
+            "unknown-api",
+            std(td_rows(), tc_with(&[(2, "Skatt")])),
+            By::Read,
+            "Testcaser!C2",
+            "unknown API",
+        ),
+        (
+            "testdata-ref-unknown",
+            std(td_rows(), tc_with(&[(4, "TD-ORG-07")])),
+            By::Read,
+            "Testcaser!E2",
+            "TD-ORG-07",
+        ),
+        (
+            "step-zero",
+            std(td_rows(), tc_with(&[(1, "0")])),
+            By::Read,
+            "Testcaser!B2",
+            "not a step number",
+        ),
+        // Expectations, operations, Inndata and placeholders (the planner).
+        (
+            "http-status-words",
+            std(td_rows(), tc_with(&[(7, "OK")])),
+            By::Plan,
+            "Testcaser!H2",
+            "not an HTTP status",
+        ),
+        (
+            "http-status-four-digits",
+            std(td_rows(), tc_with(&[(7, "2000")])),
+            By::Plan,
+            "Testcaser!H2",
+            "2000",
+        ),
+        (
+            "unknown-operation",
+            std(td_rows(), tc_with(&[(3, "GET lønn")])),
+            By::Plan,
+            "Testcaser!D2",
+            "unknown operation",
+        ),
+        (
+            "inndata-not-key-value",
+            std(td_rows(), tc_with(&[(5, "bare tekst")])),
+            By::Plan,
+            "Testcaser!F2",
+            "not key=value",
+        ),
+        (
+            "placeholder-unknown-ref",
+            std(
+                td_rows(),
+                tc_with(&[(5, "opplysningspliktig={TD-ORG-09.Identifikator}")]),
+            ),
+            By::Plan,
+            "Testcaser!F2",
+            "TD-ORG-09",
+        ),
+        (
+            "placeholder-unknown-name",
+            std(td_rows(), tc_with(&[(5, "fraOgMed={Q}")])),
+            By::Plan,
+            "Testcaser!F2",
+            "{Q}",
+        ),
+        (
+            "placeholder-empty-field",
+            std(
+                td_rows(),
+                tc_with(&[(5, "ref={TD-ORG-01.Avtalereferanse}")]),
+            ),
+            By::Plan,
+            "Testcaser!F2",
+            "Avtalereferanse",
+        ),
+    ];
+    assert!(corpus.len() >= 25, "{}", corpus.len());
+    for (name, sheets, by, location, needle) in corpus {
+        let p = xlsx(d.path(), &format!("{name}.xlsx"), &sheets);
+        let problems = problems_of(&p, by);
+        let first = problems
+            .iter()
+            .find(|x| x.severity == Severity::Error)
+            .unwrap_or_else(|| panic!("{name}: no error in {problems:#?}"));
+        assert_eq!(first.file, p.display().to_string(), "{name}");
+        assert_eq!(first.location, location, "{name}: {problems:#?}");
+        assert!(first.message.contains(needle), "{name}: {first}");
+    }
+}
+
+/// Copy a generated xlsx, replacing or adding entries; `stored` writes them uncompressed.
+fn repack(src: &[u8], out: &Path, replace: &[(&str, Vec<u8>)], stored: bool) {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(src)).unwrap();
+    let mut zout = zip::ZipWriter::new(std::fs::File::create(out).unwrap());
+    let opts = zip::write::SimpleFileOptions::default().compression_method(if stored {
+        zip::CompressionMethod::Stored
+    } else {
+        zip::CompressionMethod::Deflated
+    });
+    let mut done = Vec::new();
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if let Some((_, new)) = replace.iter().find(|(n, _)| *n == name) {
+            data = new.clone();
+            done.push(name.clone());
+        }
+        zout.start_file(name, opts).unwrap();
+        zout.write_all(&data).unwrap();
+    }
+    for (n, data) in replace {
+        if !done.iter().any(|d| d == n) {
+            zout.start_file(*n, opts).unwrap();
+            zout.write_all(data).unwrap();
+        }
+    }
+    zout.finish().unwrap();
+}
+
+fn small_xlsx() -> Vec<u8> {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::read(good(d.path(), "g.xlsx")).unwrap()
+}
+
+#[test]
+fn corpus_of_broken_packages() {
+    let d = tempfile::tempdir().unwrap();
+    let src = small_xlsx();
+    type Broken = (&'static str, Vec<(&'static str, Vec<u8>)>, &'static str);
+    let cases: Vec<Broken> = vec![
+        (
+            "broken-workbook-xml",
+            vec![("xl/workbook.xml", b"<workbook><sheets><sheet".to_vec())],
+            "not a readable xlsx",
+        ),
+        (
+            "broken-sheet-xml",
+            vec![(
+                "xl/worksheets/sheet3.xml",
+                b"<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\" t=\"s\"><v>99999</v></c></row></sheetData></worksheet>".to_vec(),
+            )],
+            "damaged",
+        ),
+    ];
+    for (name, replace, needle) in cases {
+        let p = d.path().join(format!("{name}.xlsx"));
+        repack(&src, &p, &replace, false);
+        let e = err(&p);
+        assert!(
+            e.problems[0].message.contains(needle),
+            "{name}: {:#?}",
+            e.problems
+        );
+    }
+    // Other zip-based formats, named by what they are.
+    for (name, entry, needle) in [
+        ("word.xlsx", "word/document.xml", "Word document"),
+        ("calc.xlsx", "content.xml", "OpenDocument"),
+        ("binary.xlsx", "xl/workbook.bin", ".xlsb"),
+    ] {
+        let p = d.path().join(name);
+        {
+            let mut z = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+            z.start_file(entry, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut z, b"<x/>").unwrap();
+            z.finish().unwrap();
+        }
+        let e = err(&p);
+        assert!(
+            e.problems[0].message.contains(needle),
+            "{name}: {}",
+            e.problems[0]
+        );
+    }
+}
+
+#[test]
+fn large_files_are_refused_clearly() {
+    let d = tempfile::tempdir().unwrap();
+    // 50 MB of sheet XML stored uncompressed, with a dimension far over the cell limit: refused by the
+    // declared dimension before the cells are read.
+    let mut xml = String::with_capacity(52 * 1024 * 1024);
+    xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><dimension ref=\"A1:J500000\"/><sheetData>");
+    let mut r = 1u32;
+    while xml.len() < 50 * 1024 * 1024 {
+        xml.push_str(&format!(
+            "<row r=\"{r}\"><c r=\"A{r}\" t=\"inlineStr\"><is><t>Testcase {r} med litt tekst</t></is></c><c r=\"J{r}\"><v>{r}</v></c></row>"
+        ));
+        r += 1;
+    }
+    xml.push_str("</sheetData></worksheet>");
+    let p = d.path().join("fifty-mb.xlsx");
+    repack(
+        &small_xlsx(),
+        &p,
+        &[("xl/worksheets/sheet3.xml", xml.into_bytes())],
+        true,
+    );
+    assert!(std::fs::metadata(&p).unwrap().len() >= 50 * 1024 * 1024);
+    let e = err(&p);
+    assert!(e.problems[0].message.contains("cells"), "{}", e.problems[0]);
+    assert!(
+        e.problems[0].hint.contains("unused rows"),
+        "{}",
+        e.problems[0]
+    );
+
+    // 50 MB of noise.
+    let p = d.path().join("noise.xlsx");
+    std::fs::write(
+        &p,
+        (0..50u32 * 1024 * 1024)
+            .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let e = err(&p);
+    assert!(
+        e.problems[0].message.contains("not an xlsx"),
+        "{}",
+        e.problems[0]
+    );
+
+    // Over the file size limit (a sparse file: no real disk use): refused before reading.
+    let p = d.path().join("too-big.xlsx");
+    let f = std::fs::File::create(&p).unwrap();
+    f.set_len(workbook::load::MAX_FILE_BYTES + 1).unwrap();
+    drop(f);
+    let e = err(&p);
+    assert!(
+        e.problems[0].message.contains("larger than"),
+        "{}",
+        e.problems[0]
     );
 }

@@ -382,9 +382,20 @@ impl ApiClient {
 /// The HTTP client for agency and Maskinporten calls: rustls, TLS verification always on (the platform's
 /// roots are trusted too, for TLS-inspecting proxies), `HTTPS_PROXY`/`NO_PROXY` honoured.
 pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, String> {
+    http_client_with_timeout(connect_timeout, None)
+}
+
+/// As `http_client`, with a time limit on every request (token requests included) unless a request sets its own.
+pub fn http_client_with_timeout(
+    connect_timeout: Duration,
+    timeout: Option<Duration>,
+) -> Result<reqwest::Client, String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
+    let mut b = reqwest::Client::builder();
+    if let Some(t) = timeout {
+        b = b.timeout(t);
+    }
+    b.connect_timeout(connect_timeout)
         .user_agent(concat!("dsop-harness/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| {

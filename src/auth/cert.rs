@@ -14,8 +14,9 @@ const OID_SERIAL_NUMBER: &str = "2.5.4.5";
 /// OID 2.5.4.97 (organizationIdentifier): eIDAS seals write `NTRNO-<orgnr>`.
 const OID_ORGANIZATION_IDENTIFIER: &str = "2.5.4.97";
 
-/// A certificate chain with its private key. The key never leaves the `Secret`.
-#[derive(Clone, Debug)]
+/// A certificate chain with its private key. The key never leaves the `Secret`; `Debug` shows neither key
+/// nor certificate bytes.
+#[derive(Clone)]
 pub struct BusinessCert {
     /// PKCS#8 or PKCS#1 PEM of the RSA private key.
     pub key_pem: Secret<String>,
@@ -24,19 +25,25 @@ pub struct BusinessCert {
     pub info: CertificateInfo,
 }
 
+impl std::fmt::Debug for BusinessCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BusinessCert")
+            .field("key_pem", &self.key_pem)
+            .field("chain_len", &self.chain_der.len())
+            .field("info", &self.info)
+            .finish()
+    }
+}
+
 impl BusinessCert {
-    /// Load from a PEM private key and a PEM chain (leaf first).
+    /// Load from a PEM private key (PKCS#8 or PKCS#1, RSA) and a PEM chain. The certificate that belongs to the
+    /// key is put first, whatever its place in the file.
     pub fn from_pem(
         key_pem: &str,
         chain_pem: &str,
         source: &str,
     ) -> Result<BusinessCert, AuthError> {
-        if !key_pem.contains("PRIVATE KEY") {
-            return Err(AuthError::Certificate(format!(
-                "{source}: the key file holds no PEM private key (expected a '-----BEGIN PRIVATE KEY-----' or \
-                 '-----BEGIN RSA PRIVATE KEY-----' block)"
-            )));
-        }
+        let key = parse_rsa_key_pem(key_pem, source)?;
         let mut chain_der = Vec::new();
         for pem in Pem::iter_from_buffer(chain_pem.as_bytes()) {
             let pem = pem.map_err(|e| {
@@ -53,6 +60,88 @@ impl BusinessCert {
                 "{source}: no '-----BEGIN CERTIFICATE-----' block found in the certificate chain"
             )));
         }
+        let chain_der = order_chain(&key, chain_der, source)?;
+        let info = cert_info(&chain_der[0])?;
+        Ok(BusinessCert {
+            key_pem: Secret::new(key_pem.to_string()),
+            chain_der,
+            info,
+        })
+    }
+
+    /// Load a PKCS#12 file (.p12/.pfx) as Buypass, Commfides, Windows and OpenSSL export them: modern
+    /// (PBES2/AES-256) and legacy (3DES and 40-bit RC2, e.g. `openssl pkcs12 -export -legacy`) encryption.
+    /// A file in an encryption this crate cannot read fails with the `openssl` command that converts it.
+    pub fn from_pkcs12(
+        data: &[u8],
+        password: &Secret<String>,
+        source: &str,
+    ) -> Result<BusinessCert, AuthError> {
+        use p12_keystore::error::Error as P12;
+        let archive =
+            p12_keystore::Pkcs12Archive::from_pkcs12(data, password.expose()).map_err(|e| {
+                AuthError::Certificate(match e {
+                    P12::MacError(_) => format!(
+                        "{source}: the PKCS#12 password is wrong (the file's integrity check failed): check the \
+                         environment variable named by [maskinporten] password_env"
+                    ),
+                    P12::Pkcs5Error(_) | P12::UnpadError => format!(
+                        "{source}: the PKCS#12 file could not be decrypted: the password is wrong or the file is \
+                         damaged; check the environment variable named by [maskinporten] password_env"
+                    ),
+                    P12::UnsupportedEncryptionScheme
+                    | P12::UnsupportedMacAlgorithm
+                    | P12::UnsupportedContentType
+                    | P12::InvalidVersion => legacy_message(source, &e.to_string()),
+                    P12::DerError(_) | P12::InvalidData | P12::InvalidLength => format!(
+                        "{source}: this is not a PKCS#12 (.p12/.pfx) file ({e}); a PEM key and certificate go in \
+                         [maskinporten] key_pem and chain_pem instead"
+                    ),
+                    other => format!("{source}: the PKCS#12 file could not be read: {other}"),
+                })
+            })?;
+        let bag = match archive.keys.as_slice() {
+            [] => {
+                return Err(AuthError::Certificate(format!(
+                    "{source}: the PKCS#12 file holds no private key (only certificates): export it again with the \
+                     private key included (Windows: \"Yes, export the private key\")"
+                )))
+            }
+            [one] => one,
+            several => several
+                .iter()
+                .find(|k| k.friendly_name.is_some())
+                .unwrap_or(&several[0]),
+        };
+        const RSA_OID: &str = "1.2.840.113549.1.1.1";
+        if bag.key.oid().to_string() != RSA_OID {
+            return Err(AuthError::Certificate(format!(
+                "{source}: the private key is not an RSA key (algorithm {}); Maskinporten grants are signed with \
+                 RS256 here, so an RSA business certificate is needed",
+                bag.key.oid()
+            )));
+        }
+        use rsa::pkcs8::DecodePrivateKey;
+        let key = rsa::RsaPrivateKey::from_pkcs8_der(bag.key.as_der()).map_err(|e| {
+            AuthError::Certificate(format!(
+                "{source}: the private key in the PKCS#12 file cannot be read: {e}"
+            ))
+        })?;
+        let key_pem = key
+            .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
+            .map_err(|e| AuthError::Certificate(format!("{source}: key encoding failed: {e}")))?;
+        let certs: Vec<Vec<u8>> = archive
+            .certs
+            .iter()
+            .map(|c| c.cert.as_der().to_vec())
+            .collect();
+        if certs.is_empty() {
+            return Err(AuthError::Certificate(format!(
+                "{source}: the PKCS#12 file holds no certificate: export it again with the certificate (and its \
+                 chain) included"
+            )));
+        }
+        let chain_der = order_chain(&key, certs, source)?;
         let info = cert_info(&chain_der[0])?;
         Ok(BusinessCert {
             key_pem: Secret::new(key_pem.to_string()),
@@ -68,6 +157,197 @@ impl BusinessCert {
             .map(|d| base64::engine::general_purpose::STANDARD.encode(d))
             .collect()
     }
+
+    /// Test or production certificate, judged by the issuer's name (Buypass and Commfides name their test CAs
+    /// "… Test4 …" / "… TEST …").
+    pub fn environment(&self) -> CertEnvironment {
+        CertEnvironment::of(&self.info)
+    }
+
+    /// Checks before the first grant: valid at `now`, made for the Maskinporten environment `env` ("test" or
+    /// "prod"; anything else is not checked), and owned by `owner_orgnr` (the client's owner) when given.
+    pub fn check(
+        &self,
+        env: &str,
+        now: DateTime<Utc>,
+        owner_orgnr: Option<&str>,
+    ) -> Result<(), AuthError> {
+        let i = &self.info;
+        if let Some(nb) = i.not_before.filter(|nb| now < *nb) {
+            return Err(AuthError::Certificate(format!(
+                "the business certificate {} is not valid before {}: check this machine's clock or use the current \
+                 certificate",
+                i.subject,
+                nb.format("%Y-%m-%d")
+            )));
+        }
+        if let Some(na) = i.not_after.filter(|na| now > *na) {
+            return Err(AuthError::Certificate(format!(
+                "the business certificate {} expired on {}: renew it with Buypass or Commfides",
+                i.subject,
+                na.format("%Y-%m-%d")
+            )));
+        }
+        match (env, self.environment()) {
+            ("test", CertEnvironment::Prod) => {
+                return Err(AuthError::Certificate(format!(
+                    "the business certificate is a production certificate (issuer {}), but test.maskinporten.no only \
+                     accepts test certificates: order a test virksomhetssertifikat from Buypass or Commfides",
+                    i.issuer
+                )))
+            }
+            ("prod", CertEnvironment::Test) => {
+                return Err(AuthError::Certificate(format!(
+                    "the business certificate is a test certificate (issuer {}), but maskinporten.no only accepts \
+                     production certificates",
+                    i.issuer
+                )))
+            }
+            _ => {}
+        }
+        if let (Some(owner), Some(org)) = (owner_orgnr, i.orgnr.as_deref()) {
+            if owner != org {
+                return Err(AuthError::Certificate(format!(
+                    "the business certificate belongs to organisation {org}, but the Maskinporten client is owned by \
+                     {owner}: use the certificate of the organisation that owns the client"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The exact commands that rewrite a PKCS#12 file in an old encryption as a modern one (OpenSSL 3). Two steps,
+/// because OpenSSL 3.0's `pkcs12 -export` cannot read its input from a pipe; the key stays encrypted in between.
+pub fn convert_command(source: &str) -> String {
+    let stem = stem_of(source);
+    format!(
+        "openssl pkcs12 -legacy -in {source} -out {stem}-tmp.pem && openssl pkcs12 -export -in {stem}-tmp.pem -out \
+         {stem}-new.p12 && rm {stem}-tmp.pem"
+    )
+}
+
+fn stem_of(source: &str) -> &str {
+    match source.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && !stem.ends_with('/') && !ext.contains('/') => stem,
+        _ => source,
+    }
+}
+
+fn legacy_message(source: &str, detail: &str) -> String {
+    format!(
+        "{source}: the PKCS#12 file uses an encryption this tool cannot read ({detail}; typical of old Windows and \
+         OpenSSL 1.x exports, e.g. RC4). Convert it to modern encryption with:\n  {}\n(OpenSSL 3; with OpenSSL 1.1 \
+         leave out -legacy. The commands ask for the file's password, a temporary pass phrase and the new file's \
+         password), then point [maskinporten] pkcs12 at {}-new.p12",
+        convert_command(source),
+        stem_of(source)
+    )
+}
+
+/// Test or production, judged by the certificate's issuer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertEnvironment {
+    Test,
+    Prod,
+    Unknown,
+}
+
+impl CertEnvironment {
+    pub fn of(info: &CertificateInfo) -> CertEnvironment {
+        let issuer = info.issuer.to_ascii_lowercase();
+        if issuer.contains("test") {
+            CertEnvironment::Test
+        } else if issuer.contains("buypass") || issuer.contains("commfides") {
+            CertEnvironment::Prod
+        } else {
+            CertEnvironment::Unknown
+        }
+    }
+}
+
+/// Parse an RSA private key in PEM (PKCS#8 or PKCS#1), with a sentence for each wrong format.
+pub fn parse_rsa_key_pem(key_pem: &str, source: &str) -> Result<rsa::RsaPrivateKey, AuthError> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    if key_pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Err(AuthError::Certificate(format!(
+            "{source}: the private key is password protected; give it as a PKCS#12 file instead ([maskinporten] \
+             pkcs12 and password_env), e.g. openssl pkcs12 -export -inkey KEY.pem -in CHAIN.pem -out virksomhet.p12"
+        )));
+    }
+    if key_pem.contains("-----BEGIN EC PRIVATE KEY-----") {
+        return Err(AuthError::Certificate(format!(
+            "{source}: the private key is an EC key; Maskinporten grants are signed with RS256 here, so an RSA key is \
+             needed"
+        )));
+    }
+    if !key_pem.contains("PRIVATE KEY-----") {
+        let hint = if key_pem.contains("BEGIN CERTIFICATE") {
+            " (this file holds a certificate: key_pem and chain_pem may be swapped)"
+        } else if !key_pem.is_ascii() || key_pem.starts_with('0') {
+            " (this looks like a binary file: a .p12/.pfx goes in [maskinporten] pkcs12)"
+        } else {
+            ""
+        };
+        return Err(AuthError::Certificate(format!(
+            "{source}: the key file holds no PEM private key (expected a '-----BEGIN PRIVATE KEY-----' or \
+             '-----BEGIN RSA PRIVATE KEY-----' block){hint}"
+        )));
+    }
+    let pem = key_pem.trim();
+    rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+        .map_err(|_| {
+            AuthError::Certificate(format!(
+                "{source}: the private key cannot be read as an RSA key in PKCS#8 or PKCS#1 PEM (is it an EC key or \
+                 damaged?)"
+            ))
+        })
+}
+
+/// Whether the certificate `der` carries the public half of `key`.
+fn belongs_to(key: &rsa::RsaPrivateKey, der: &[u8]) -> bool {
+    use rsa::pkcs8::DecodePublicKey;
+    let Ok((_, cert)) = X509Certificate::from_der(der) else {
+        return false;
+    };
+    rsa::RsaPublicKey::from_public_key_der(cert.public_key().raw)
+        .is_ok_and(|pk| pk == key.to_public_key())
+}
+
+/// Put the certificate of `key` first, then its issuers in order, then anything else.
+fn order_chain(
+    key: &rsa::RsaPrivateKey,
+    certs: Vec<Vec<u8>>,
+    source: &str,
+) -> Result<Vec<Vec<u8>>, AuthError> {
+    let Some(leaf_at) = certs.iter().position(|c| belongs_to(key, c)) else {
+        return Err(AuthError::Certificate(format!(
+            "{source}: the private key does not belong to any certificate given with it: use the key and certificate \
+             of the same business certificate order"
+        )));
+    };
+    let mut rest = certs;
+    let mut chain = vec![rest.remove(leaf_at)];
+    while let Some(last) = chain.last() {
+        let Ok((_, last)) = X509Certificate::from_der(last) else {
+            break;
+        };
+        if last.subject().as_raw() == last.issuer().as_raw() {
+            break;
+        }
+        let issuer = last.issuer().as_raw().to_vec();
+        let Some(i) = rest.iter().position(|c| {
+            X509Certificate::from_der(c)
+                .is_ok_and(|(_, c)| c.subject().as_raw() == issuer.as_slice())
+        }) else {
+            break;
+        };
+        chain.push(rest.remove(i));
+    }
+    chain.extend(rest);
+    Ok(chain)
 }
 
 fn to_utc(t: &ASN1Time) -> Option<DateTime<Utc>> {

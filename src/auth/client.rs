@@ -1,12 +1,20 @@
 //! The Maskinporten token client: one token per scope, cached in memory, renewed before it expires by
-//! the `expires_in` the server gave (never a hard-coded 120 s).
+//! the `expires_in` the server gave (never a hard-coded 120 s). Freshness is judged on the same adjustable clock
+//! as the grant's `iat` (this machine's clock plus `set_clock_offset`), so a test moves both together.
+//!
+//! Logging (`tracing`): token requested, cache hit, renewal, refusal with its MP code. Never the token, the
+//! grant or key material.
 
 use super::{explain_error, grant, AuthError, KeyMaterial};
 use crate::model::Delegation;
 use crate::secret::Secret;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Seconds between the grant's `iat` and `exp` (Maskinporten allows at most 120).
+const GRANT_LIFETIME_SECS: i64 = 60;
 
 /// One answer from the token endpoint, with the token itself kept out of `body`.
 #[derive(Debug)]
@@ -22,19 +30,76 @@ pub struct TokenResponse {
     pub duration: Duration,
 }
 
+impl TokenResponse {
+    /// The refusal this answer carries, with its explanation; `None` for a usable token.
+    pub fn refusal(&self) -> Option<AuthError> {
+        if self.status == 200 && self.token.is_some() {
+            return None;
+        }
+        let field = |k: &str| {
+            self.body
+                .as_ref()
+                .and_then(|b| b.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let (error, explanation) = match (field("error"), self.status) {
+            (Some(e), _) => {
+                let d = field("error_description").unwrap_or_default();
+                let x = explain_error(&e, &d);
+                (e, x)
+            }
+            (None, 200) => (
+                "no_access_token".to_string(),
+                "Maskinporten answered 200 without an access_token: check that the token endpoint URL is \
+                 Maskinporten's (not a proxy or login page)"
+                    .to_string(),
+            ),
+            (None, s @ (429 | 502 | 503 | 504)) => (
+                "unavailable".to_string(),
+                format!(
+                    "Maskinporten is busy or unavailable (HTTP {s}) after retries: try again in a few minutes, and \
+                     check status.digdir.no"
+                ),
+            ),
+            (None, s) => (
+                "no_json_error".to_string(),
+                format!(
+                    "Maskinporten answered HTTP {s} without an OAuth error body: the token endpoint URL may be wrong \
+                     or a proxy is in the way; check [profile] token_endpoint and retry later"
+                ),
+            ),
+        };
+        Some(AuthError::Refused {
+            status: self.status,
+            error,
+            explanation,
+        })
+    }
+}
+
+#[derive(Clone)]
 struct Cached {
     token: Secret<String>,
-    fetched: Instant,
-    expires_in: Duration,
+    /// Epoch seconds on the client's clock when the request was sent.
+    obtained_at: i64,
+    expires_in: i64,
 }
 
 impl Cached {
-    /// Fresh while more than max(10 s, 20 % of the lifetime) remains.
-    fn fresh(&self) -> bool {
-        let margin = std::cmp::max(Duration::from_secs(10), self.expires_in / 5);
-        self.fetched.elapsed() + margin < self.expires_in
+    /// Seconds before expiry at which the token is renewed: max(10 s, 20 % of the lifetime), but never more than
+    /// half of it (so a short-lived token is still reused).
+    fn margin(&self) -> i64 {
+        std::cmp::min(std::cmp::max(10, self.expires_in / 5), self.expires_in / 2)
+    }
+
+    fn fresh(&self, now: i64) -> bool {
+        now + self.margin() < self.obtained_at + self.expires_in
     }
 }
+
+/// One cache slot per scope; its async mutex makes fetching single-flight per scope.
+type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
 
 pub struct MaskinportenClient {
     http: reqwest::Client,
@@ -46,9 +111,9 @@ pub struct MaskinportenClient {
     pub delegation: Delegation,
     /// The institution, when a vendor acts for it.
     pub consumer_orgnr: Option<String>,
-    /// Seconds added to this machine's clock for `iat` (the simulator's clock knob).
+    /// Seconds added to this machine's clock for `iat` and for cache freshness (the simulator's clock knob).
     clock_offset: AtomicI64,
-    cache: tokio::sync::Mutex<HashMap<String, Cached>>,
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
     fetched: AtomicU32,
 }
 
@@ -56,12 +121,16 @@ impl std::fmt::Debug for MaskinportenClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MaskinportenClient")
             .field("issuer", &self.issuer)
+            .field("token_endpoint", &self.token_endpoint)
             .field("client_id", &self.client_id)
+            .field("key", &self.key.mode())
+            .field("delegation", &self.delegation)
             .finish_non_exhaustive()
     }
 }
 
 impl MaskinportenClient {
+    /// `issuer` is the grant's `aud`; a missing trailing slash is added (Maskinporten's issuers end with one).
     pub fn new(
         http: reqwest::Client,
         issuer: &str,
@@ -71,16 +140,21 @@ impl MaskinportenClient {
         delegation: Delegation,
         consumer_orgnr: Option<String>,
     ) -> MaskinportenClient {
+        let issuer = if issuer.ends_with('/') {
+            issuer.to_string()
+        } else {
+            format!("{issuer}/")
+        };
         MaskinportenClient {
             http,
-            issuer: issuer.to_string(),
+            issuer,
             token_endpoint: token_endpoint.to_string(),
             client_id: client_id.to_string(),
             key,
             delegation,
             consumer_orgnr,
             clock_offset: AtomicI64::new(0),
-            cache: tokio::sync::Mutex::new(HashMap::new()),
+            slots: std::sync::Mutex::new(HashMap::new()),
             fetched: AtomicU32::new(0),
         }
     }
@@ -89,8 +163,13 @@ impl MaskinportenClient {
         &self.key
     }
 
+    /// Move this client's clock (grant `iat` and token freshness) by `secs` from this machine's clock.
     pub fn set_clock_offset(&self, secs: i64) {
         self.clock_offset.store(secs, Ordering::SeqCst);
+    }
+
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.load(Ordering::SeqCst)
     }
 
     /// How many tokens have been fetched (for the report and MP-02).
@@ -98,8 +177,21 @@ impl MaskinportenClient {
         self.fetched.load(Ordering::SeqCst)
     }
 
-    fn now(&self) -> i64 {
+    /// The client's clock, epoch seconds.
+    pub fn now(&self) -> i64 {
         chrono::Utc::now().timestamp() + self.clock_offset.load(Ordering::SeqCst)
+    }
+
+    fn slot(&self, scope: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots.entry(scope.to_string()).or_default().clone()
+    }
+
+    /// The lifetime (`expires_in`) of the token cached for `scope`, fresh or not.
+    pub async fn cached_lifetime(&self, scope: &str) -> Option<i64> {
+        let slot = self.slot(scope);
+        let cached = slot.lock().await;
+        cached.as_ref().map(|c| c.expires_in)
     }
 
     /// One token request, exactly as sent: no cache, no retry. Used by MP-01 and by `token`.
@@ -111,11 +203,20 @@ impl MaskinportenClient {
                 client_id: &self.client_id,
                 scope,
                 now: self.now(),
-                lifetime_secs: 60,
+                lifetime_secs: GRANT_LIFETIME_SECS,
                 delegation: self.delegation,
                 consumer_orgnr: self.consumer_orgnr.as_deref(),
+                resource: None,
             },
         )?;
+        tracing::debug!(
+            scope,
+            client_id = %self.client_id,
+            key = self.key.mode(),
+            delegation = ?self.delegation,
+            endpoint = %self.token_endpoint,
+            "requesting a Maskinporten token"
+        );
         let started = Instant::now();
         let resp = self
             .http
@@ -153,6 +254,33 @@ impl MaskinportenClient {
         }
         if token.is_some() {
             self.fetched.fetch_add(1, Ordering::SeqCst);
+            tracing::info!(
+                scope,
+                status,
+                expires_in,
+                ms = duration.as_millis() as u64,
+                "Maskinporten issued a token"
+            );
+        } else {
+            let field = |k: &str| {
+                body.as_ref()
+                    .and_then(|b| b.get(k))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let description = field("error_description");
+            let code = regex::Regex::new(r"MP-\d{3}")
+                .ok()
+                .and_then(|re| re.find(&description).map(|m| m.as_str().to_string()))
+                .unwrap_or_default();
+            tracing::warn!(
+                scope,
+                status,
+                error = %field("error"),
+                mp_code = %code,
+                "Maskinporten refused the token request"
+            );
         }
         Ok(TokenResponse {
             status,
@@ -165,66 +293,134 @@ impl MaskinportenClient {
     }
 
     /// A token for `scope`, from the cache while fresh, else a new one (token requests are reads: a
-    /// connection error, timeout, 429 or 503 is retried, up to 3 attempts).
+    /// connection error, timeout, 429 or 503 is retried, up to 3 attempts). Concurrent callers for one scope
+    /// wait for one fetch.
     pub async fn token(&self, scope: &str) -> Result<Secret<String>, AuthError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.get(scope).filter(|c| c.fresh()) {
-            return Ok(c.token.clone());
+        let slot = self.slot(scope);
+        let mut cached = slot.lock().await;
+        let now = self.now();
+        if let Some(c) = cached.as_ref() {
+            if c.fresh(now) {
+                tracing::trace!(
+                    scope,
+                    remaining_secs = c.obtained_at + c.expires_in - now,
+                    "Maskinporten token from the cache"
+                );
+                return Ok(c.token.clone());
+            }
+            tracing::debug!(
+                scope,
+                remaining_secs = c.obtained_at + c.expires_in - now,
+                expires_in = c.expires_in,
+                "renewing the Maskinporten token before it expires"
+            );
         }
         let mut attempt = 0;
-        let resp = loop {
+        let (resp, obtained_at) = loop {
             attempt += 1;
+            let sent_at = self.now();
             match self.request(scope).await {
-                Ok(r) if (r.status == 429 || r.status == 503) && attempt < 3 => {}
-                Err(AuthError::Transport { .. }) if attempt < 3 => {}
-                other => break other?,
+                Ok(r) if (r.status == 429 || r.status == 503) && attempt < 3 => {
+                    tracing::debug!(
+                        scope,
+                        status = r.status,
+                        attempt,
+                        "retrying the token request"
+                    );
+                }
+                Err(AuthError::Transport { .. }) if attempt < 3 => {
+                    tracing::debug!(
+                        scope,
+                        attempt,
+                        "retrying the token request after a transport error"
+                    );
+                }
+                other => break (other?, sent_at),
             }
             tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
         };
-        match (resp.status, resp.token, resp.expires_in) {
-            (200, Some(token), Some(exp)) if exp > 0 => {
-                cache.insert(
-                    scope.to_string(),
-                    Cached {
-                        token: token.clone(),
-                        fetched: Instant::now() - resp.duration,
-                        expires_in: Duration::from_secs(exp),
-                    },
-                );
-                Ok(token)
+        if let Some(err) = resp.refusal() {
+            *cached = None;
+            return Err(err);
+        }
+        let Some(token) = resp.token else {
+            return Err(AuthError::Refused {
+                status: resp.status,
+                error: "no_access_token".into(),
+                explanation: "Maskinporten answered without an access_token".into(),
+            });
+        };
+        match resp.expires_in.and_then(|e| i64::try_from(e).ok()) {
+            Some(exp) if exp > 0 => {
+                *cached = Some(Cached {
+                    token: token.clone(),
+                    obtained_at,
+                    expires_in: exp,
+                });
             }
-            (200, Some(token), _) => Ok(token),
-            (status, _, _) => {
-                let (error, description) = match &resp.body {
-                    Some(b) => (
-                        b.get("error")
-                            .and_then(|v| v.as_str())
-                            .unwrap_or("unknown_error")
-                            .to_string(),
-                        b.get("error_description")
-                            .and_then(|v| v.as_str())
-                            .unwrap_or("")
-                            .to_string(),
-                    ),
-                    None => ("no_json_body".to_string(), String::new()),
-                };
-                Err(AuthError::Refused {
-                    status,
-                    explanation: explain_error(&error, &description),
-                    error,
-                })
+            _ => {
+                tracing::warn!(
+                    scope,
+                    "Maskinporten gave no expires_in: the token is used once and not cached"
+                );
+                *cached = None;
             }
         }
+        Ok(token)
     }
 
     /// Forget the token of one scope (after a 401 in a normal case).
     pub async fn invalidate(&self, scope: &str) {
-        self.cache.lock().await.remove(scope);
+        let slot = self.slot(scope);
+        *slot.lock().await = None;
+        tracing::debug!(scope, "Maskinporten token dropped from the cache");
     }
 
     pub async fn invalidate_all(&self) {
-        self.cache.lock().await.clear();
+        let slots: Vec<Slot> = {
+            let s = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            s.values().cloned().collect()
+        };
+        for slot in slots {
+            *slot.lock().await = None;
+        }
+        tracing::debug!("every Maskinporten token dropped from the cache");
     }
+}
+
+/// What an RFC 8414 metadata document says about where to send grants.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Metadata {
+    /// The grant's `aud`, with its trailing slash.
+    pub issuer: String,
+    pub token_endpoint: String,
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+}
+
+/// Read Maskinporten's metadata (`{issuer}.well-known/oauth-authorization-server`), Digdir's recommended way to
+/// configure the issuer and token endpoint.
+pub async fn discover(http: &reqwest::Client, metadata_url: &str) -> Result<Metadata, AuthError> {
+    let transport = |e: reqwest::Error| AuthError::Transport {
+        url: metadata_url.to_string(),
+        message: crate::apis::describe_reqwest_error(&e),
+    };
+    let resp = http.get(metadata_url).send().await.map_err(transport)?;
+    let status = resp.status().as_u16();
+    if status != 200 {
+        return Err(AuthError::Config(format!(
+            "{metadata_url}: the Maskinporten metadata answered HTTP {status}: check the issuer URL"
+        )));
+    }
+    let md: Metadata = resp.json().await.map_err(|e| {
+        AuthError::Config(format!(
+            "{metadata_url}: the Maskinporten metadata is not the expected JSON: {e}"
+        ))
+    })?;
+    if !md.issuer.ends_with('/') {
+        tracing::warn!(issuer = %md.issuer, "the metadata issuer has no trailing slash");
+    }
+    Ok(md)
 }
 
 /// Decode (without verifying) the payload of a JWT access token, keeping only claims fit for a report.
@@ -251,4 +447,27 @@ fn decode_claims(token: &str) -> Option<serde_json::Value> {
         }
     }
     Some(serde_json::Value::Object(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewal_margin_follows_expires_in() {
+        let c = |e| Cached {
+            token: Secret::new(String::new()),
+            obtained_at: 1000,
+            expires_in: e,
+        };
+        // 120 s: renewed 24 s early.
+        assert!(c(120).fresh(1000 + 95));
+        assert!(!c(120).fresh(1000 + 96));
+        // 600 s: renewed 120 s early, so 300 s in it is still fresh (no hard-coded 120 s).
+        assert!(c(600).fresh(1000 + 300));
+        assert!(!c(600).fresh(1000 + 480));
+        // 10 s: renewed 5 s early, still reused right away.
+        assert!(c(10).fresh(1000 + 4));
+        assert!(!c(10).fresh(1000 + 5));
+    }
 }

@@ -19,6 +19,8 @@ pub struct GrantRequest<'a> {
     pub delegation: Delegation,
     /// The institution's org number when a vendor acts for it.
     pub consumer_orgnr: Option<&'a str>,
+    /// An audience-restricted token's `resource`. `None` by default; never sent for `skatteetaten:*` scopes.
+    pub resource: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -30,12 +32,14 @@ struct Claims<'a> {
     exp: i64,
     jti: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    resource: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     consumer_org: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     authorization_details: Option<serde_json::Value>,
 }
 
-/// Build and sign a grant. Never sends `resource` (and so never for `skatteetaten:*` scopes).
+/// Build and sign a grant. `resource` only when asked for, and never for `skatteetaten:*` scopes.
 pub fn make_grant(key: &KeyMaterial, req: &GrantRequest<'_>) -> Result<Secret<String>, AuthError> {
     if !(1..=120).contains(&req.lifetime_secs) {
         return Err(AuthError::Config(format!(
@@ -67,6 +71,11 @@ pub fn make_grant(key: &KeyMaterial, req: &GrantRequest<'_>) -> Result<Secret<St
         iat: req.now,
         exp: req.now + req.lifetime_secs,
         jti: uuid::Uuid::new_v4().to_string(),
+        resource: req.resource.filter(|_| {
+            !req.scope
+                .split_whitespace()
+                .any(|s| s.starts_with("skatteetaten:"))
+        }),
         consumer_org,
         authorization_details,
     };

@@ -28,23 +28,97 @@ pub struct Cli {
 pub enum Command {
     /// Run the workbook's cases and write every report into a new folder under reports/.
     #[command(after_help = EXIT_CODES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Read and check a workbook: list its cases and test data and every problem found.
     Validate(ValidateArgs),
     /// Run the embedded simulator standalone and print its base URLs.
     Simulate(SimulateArgs),
-    /// Preflight checks of certificate, clock, network and scopes (not implemented yet).
-    Doctor(PassArgs),
-    /// Render the reports of a run folder again from its journal (not implemented yet).
-    Report(PassArgs),
-    /// Write a commented config template and a copy of the bundled workbook (not implemented yet).
-    Init(PassArgs),
+    /// Check the set-up (config, certificate, network, clock, scopes, API access) and say what to fix.
+    #[command(after_help = DOCTOR_EXIT_CODES)]
+    Doctor(DoctorArgs),
+    /// Render the reports of run folders again from their journals (no API is called); several folders
+    /// (a run and its --rerun-failed runs) are merged into one final report.
+    Report(ReportArgs),
+    /// Check an evidence bundle (bundle.zip): every hash, missing or extra files, and the signature.
+    Verify(VerifyArgs),
+    /// Write a commented config template and a copy of the bundled workbook.
+    Init(InitArgs),
+}
+
+const DOCTOR_EXIT_CODES: &str = "Exit codes:
+  0  every check passed (warnings allowed)
+  1  a check failed (a missing or invalid config too)
+  2  usage error";
+
+#[derive(Args, Debug)]
+pub struct DoctorArgs {
+    /// test, prod or sim (the embedded simulator).
+    #[arg(long, value_enum, default_value = "test", env = "DSOP_ENV")]
+    pub env: Env,
+    /// Configuration file (default: dsop-harness.toml when present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// human (a table) or json.
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    /// Language of the table: nb or en.
+    #[arg(long, default_value = "nb", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// Run only these groups: config, certificate, network, clock, tokens, apis.
+    #[arg(long, value_delimiter = ',', value_parser = parse_group)]
+    pub only: Vec<dsop_harness::doctor::Group>,
+    /// TOML file with the test and prod certificate issuers (see docs/doctor.md).
+    #[arg(long)]
+    pub issuers: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
-pub struct PassArgs {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub rest: Vec<String>,
+pub struct InitArgs {
+    /// The folder to write into.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+fn parse_group(s: &str) -> Result<dsop_harness::doctor::Group, String> {
+    dsop_harness::doctor::Group::parse(s).ok_or_else(|| {
+        format!(
+            "{s:?} is not a check group: use config, certificate, network, clock, tokens or apis"
+        )
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Run folders (reports/<timestamp>-<env>); with several, each case's latest result wins.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// The team's filled workbook: Info sheet (test lead, contacts, Bits case number) and Avvik sheet (Tiltak, Ansvarlig).
+    #[arg(long, short = 'w')]
+    pub workbook: Option<PathBuf>,
+    /// Report language: nb (Norwegian bokmål) or en.
+    #[arg(long, default_value = "nb", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// Mask personal ids in the reports (keep the first 6 digits).
+    #[arg(long)]
+    pub mask_ids: bool,
+    /// Fill this docx (with {{ placeholder }} markers, see docs/reports.md) instead of the built-in layout.
+    #[arg(long)]
+    pub template: Option<PathBuf>,
+    /// Where to write (default: the folder itself; with several folders, <last folder>/merged).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The bundle.zip of a run.
+    pub bundle: PathBuf,
+    /// human or json.
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
 }
 
 #[derive(Args, Debug)]
@@ -94,10 +168,35 @@ pub struct RunArgs {
     /// Simulator: answer «no income» with IM-010 (the DSOP FAQ) instead of IM-008.
     #[arg(long)]
     pub sim_im010: bool,
+    /// Fill this docx (e.g. the official Bits report template) where it has `{{ placeholder }}` markers.
+    #[arg(long, value_name = "FILE.docx")]
+    pub template: Option<PathBuf>,
+    /// Cases in flight at once (the Skatteetaten limit of 5 calls per API still applies).
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Time limit per request, in seconds (default: 10 against the simulator, the profile's timeout_secs
+    /// or 30 otherwise).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Run the deviations and environment errors of an earlier run folder again, into a new folder.
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
+    pub rerun_failed: Option<PathBuf>,
+    /// Do not run doctor's fast checks before a test or prod run.
+    #[arg(long)]
+    pub skip_doctor: bool,
+    /// Time limit per case, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub case_timeout: u64,
+    /// Use a simulator already running as its own process (`dsop-harness simulate`) instead of starting one.
+    #[arg(long, value_name = "URL")]
+    pub sim_url: Option<String>,
     /// Continue an interrupted run in its folder: finished cases are not repeated, and a POST or DELETE
     /// whose outcome is unknown is never sent again.
     #[arg(long, value_name = "DIR")]
     pub resume: Option<PathBuf>,
+    /// Mapping file tying a Bits file's case ids to the bundled cases (see docs/workbook.md).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -108,6 +207,9 @@ pub struct ValidateArgs {
     pub format: String,
     #[arg(long, value_parser = parse_date)]
     pub today: Option<chrono::NaiveDate>,
+    /// Mapping file tying a Bits file's case ids to the bundled cases (see docs/workbook.md).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -124,6 +226,9 @@ pub struct SimulateArgs {
     /// Keep the data set's changes and the request log in this file.
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// Maskinporten clients (kid + public key, or trusted CA) to register at start (docs/simulator.md §13).
+    #[arg(long)]
+    pub clients: Option<PathBuf>,
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -151,6 +256,19 @@ fn color() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
 }
 
+/// Logs go to stderr, filtered by `DSOP_LOG` (or `RUST_LOG`), e.g. `DSOP_LOG=trace`. Off by default.
+/// Nothing that holds a token, key or password is ever logged (they live inside `Secret`).
+fn init_logging() {
+    let filter = std::env::var("DSOP_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "off".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
 /// Run the CLI; returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -164,6 +282,7 @@ pub fn main() -> i32 {
             };
         }
     };
+    init_logging();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -179,11 +298,109 @@ pub fn main() -> i32 {
 
 async fn dispatch(cmd: Command) -> i32 {
     match cmd {
-        Command::Run(a) => cmd_run(a).await,
+        Command::Run(a) => cmd_run(*a).await,
         Command::Validate(a) => cmd_validate(a),
         Command::Simulate(a) => cmd_simulate(a).await,
-        Command::Doctor(_) | Command::Report(_) | Command::Init(_) => {
-            eprintln!("error: this subcommand is not implemented yet (see the open issues); use `run` or `validate`");
+        Command::Doctor(a) => cmd_doctor(a).await,
+        Command::Init(a) => cmd_init(a),
+        Command::Report(a) => cmd_report(a),
+        Command::Verify(a) => cmd_verify(a),
+    }
+}
+
+fn cmd_report(a: ReportArgs) -> i32 {
+    let mut dirs = a.dirs.into_iter();
+    let Some(first) = dirs.next() else {
+        return exit::USAGE;
+    };
+    let opts = dsop_harness::report::RerenderOptions {
+        lang: a.lang,
+        mask_ids: a.mask_ids,
+        template: a.template,
+        workbook: a.workbook,
+        merge: dirs.collect(),
+        out: a.out,
+    };
+    match dsop_harness::report::rerender_with_warnings(&first, &opts) {
+        Ok((files, warnings)) => {
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            for f in files {
+                println!("{}", f.display());
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+fn cmd_verify(a: VerifyArgs) -> i32 {
+    match dsop_harness::report::verify_bundle(&a.bundle) {
+        Ok(c) => {
+            if a.format == "json" {
+                println!("{}", serde_json::to_string(&c).unwrap_or_default());
+            } else {
+                println!("{}: {} files", c.path.display(), c.files.len());
+                match c.signed_by() {
+                    Some(s) => println!("signed by: {s}"),
+                    None => println!("signature: {:?}", c.signature),
+                }
+                for p in &c.problems {
+                    println!("problem: {p}");
+                }
+                println!("{}", if c.ok() { "bundle ok" } else { "bundle NOT ok" });
+            }
+            if c.ok() {
+                exit::OK
+            } else {
+                exit::DEVIATION
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+async fn cmd_doctor(a: DoctorArgs) -> i32 {
+    use dsop_harness::doctor;
+    let mut opts = doctor::DoctorOptions::default();
+    if !a.only.is_empty() {
+        opts.groups = a.only;
+    }
+    if let Some(f) = &a.issuers {
+        match doctor::IssuerList::from_file(f) {
+            Ok(l) => opts.issuers = l,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        }
+    }
+    let report = doctor::run_from_path(a.config.as_deref(), a.env, &opts).await;
+    if a.format == "json" {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.render_table(a.lang));
+    }
+    report.exit_code()
+}
+
+fn cmd_init(a: InitArgs) -> i32 {
+    match dsop_harness::doctor::init(&a.dir, a.force) {
+        Ok(files) => {
+            for f in files {
+                println!("wrote {}", f.display());
+            }
+            exit::OK
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
             exit::USAGE
         }
     }
@@ -200,7 +417,14 @@ async fn cmd_run(a: RunArgs) -> i32 {
     let workbook_is_default = a.workbook.is_none();
     let opts = RunOptions {
         workbook_is_default,
+        mapping: a.mapping,
         resume: a.resume,
+        template: a.template,
+        jobs: a.jobs,
+        case_timeout: std::time::Duration::from_secs(a.case_timeout),
+        request_timeout: a.timeout.map(std::time::Duration::from_secs),
+        skip_doctor: a.skip_doctor,
+        rerun_failed: a.rerun_failed,
         workbook: workbook_path(a.workbook),
         env: a.env,
         today: a.today,
@@ -219,6 +443,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
         dry_run: a.dry_run,
         config,
         sim: SimOptions {
+            url: a.sim_url,
             faults: a.faults,
             no_income_im010: a.sim_im010,
             token_lifetime_secs: None,
@@ -243,7 +468,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
 fn cmd_validate(a: ValidateArgs) -> i32 {
     let path = workbook_path(a.workbook);
     let json = a.format == "json";
-    let wb = match dsop_harness::workbook::read(&path) {
+    let wb = match dsop_harness::workbook::read_maybe_mapped(&path, a.mapping.as_deref()) {
         Ok(wb) => wb,
         Err(e) => {
             if json {
@@ -341,6 +566,7 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
     cfg.faults = a.faults;
     cfg.data = a.data;
     cfg.state = a.state;
+    cfg.clients = a.clients;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], a.port));
     let h = match dsop_harness::sim::start(cfg, addr).await {
         Ok(h) => h,

@@ -169,6 +169,10 @@ pub struct Labels {
     pub log_intro: &'static str,
     pub masked_note: &'static str,
     pub verdict: &'static str,
+    /// Row label for the earlier attempts of a case in a merged report.
+    pub history: &'static str,
+    /// Label of the Bits case number (document information).
+    pub bits_case: &'static str,
 }
 
 impl Labels {
@@ -251,6 +255,8 @@ impl Labels {
                             nøkler er tatt med. Tider i Europe/Oslo.",
                 masked_note: "Personidentifikatorer i merknader er maskert (bare de seks første sifrene vises).",
                 verdict: "Samlet vurdering",
+                history: "Tidligere forsøk",
+                bits_case: "Bits saksnummer",
             },
             Lang::En => Labels {
                 lang_code: "en-GB",
@@ -329,6 +335,8 @@ impl Labels {
                             included. Times in Europe/Oslo.",
                 masked_note: "Personal identifiers in notes are masked (only the first six digits are shown).",
                 verdict: "Overall verdict",
+                history: "Earlier attempts",
+                bits_case: "Bits case number",
             },
         }
     }

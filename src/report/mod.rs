@@ -6,15 +6,22 @@
 //! Every format is rendered from the same prepared copy of the report (`text::prepare`): credentials are
 //! scrubbed from free text always, personal ids masked with `--mask-ids`. Every file is written atomically.
 
+pub mod bundle;
 pub mod docx;
 pub mod html;
 pub mod i18n;
 pub mod json;
 pub mod junit;
+pub mod rerender;
 #[doc(hidden)]
 pub mod sample;
+pub mod template;
 pub mod text;
 pub mod view;
+
+pub use bundle::{verify_bundle, write_bundle, BundleCheck, SignatureState};
+pub use rerender::{rerender, rerender_with_warnings, RerenderOptions};
+pub use template::{fill_template, fill_template_with_warnings};
 
 use crate::model::{Lang, RunReport};
 use std::path::{Path, PathBuf};
@@ -30,6 +37,9 @@ pub struct ReportOptions {
     pub lang: Lang,
     /// `--mask-ids`: keep the first 6 digits of personal ids.
     pub mask_ids: bool,
+    /// `--template FILE.docx`: the user's own docx with `{{ placeholder }}` markers, filled instead of the
+    /// built-in layout (see docs/reports.md).
+    pub template: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +51,9 @@ pub enum ReportError {
     },
     #[error("could not render {what}: {message}")]
     Render { what: String, message: String },
+    /// A file given as input (template, journal, workbook, bundle) is unusable: the message says what to do.
+    #[error("{path}: {message}")]
+    Input { path: PathBuf, message: String },
 }
 
 /// Write `bytes` atomically, mapping the error to `ReportError::Io`.
@@ -53,13 +66,40 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
 
 /// Write every report of `report` into `dir`; returns the files written
 /// (results.json, junit.xml, rapport.html, the docx, in that order).
+///
+/// With `opts.template` the docx is the user's template filled from the report (unknown placeholders are
+/// logged as warnings; use [`template::fill_template_with_warnings`] to get them).
 pub fn write_all(
     report: &RunReport,
     dir: &Path,
     opts: &ReportOptions,
 ) -> Result<Vec<PathBuf>, ReportError> {
+    write_all_with(report, dir, opts, &view::HumanFields::default()).map(|(files, _)| files)
+}
+
+/// [`write_all`] with the human fields of a filled workbook and the history of merged runs; also returns the
+/// template warnings (unknown placeholders).
+pub fn write_all_with(
+    report: &RunReport,
+    dir: &Path,
+    opts: &ReportOptions,
+    human: &view::HumanFields,
+) -> Result<(Vec<PathBuf>, Vec<String>), ReportError> {
     let prepared = text::prepare(report, opts.mask_ids);
-    let view = view::ReportView::build(&prepared, opts.lang, opts.mask_ids);
+    let view = view::ReportView::build_with(&prepared, opts.lang, opts.mask_ids, human);
+    let mut warnings = Vec::new();
+    // Fill the template first: a broken template fails before anything is overwritten.
+    let filled = match &opts.template {
+        Some(t) => {
+            let (bytes, w) = template::fill_view(t, &prepared, &view)?;
+            for w in &w {
+                tracing::warn!("{w}");
+            }
+            warnings = w;
+            Some(bytes)
+        }
+        None => None,
+    };
 
     let json_path = dir.join(RESULTS_JSON);
     json::write(&prepared, &json_path)?;
@@ -68,6 +108,9 @@ pub fn write_all(
     let html_path = dir.join(HTML);
     html::write(&view, &html_path)?;
     let docx_path = dir.join(DOCX);
-    docx::write(&view, &docx_path)?;
-    Ok(vec![json_path, junit_path, html_path, docx_path])
+    match filled {
+        Some(bytes) => write_file(&docx_path, &bytes)?,
+        None => docx::write(&view, &docx_path)?,
+    }
+    Ok((vec![json_path, junit_path, html_path, docx_path], warnings))
 }

@@ -61,6 +61,8 @@ pub struct CaseRow {
     pub note: String,
     /// Only for multi-step cases; single-step cases show their one step in the case row.
     pub steps: Vec<StepRow>,
+    /// Earlier attempts of this case in merged runs (oldest first); empty for a single run.
+    pub history: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -71,6 +73,43 @@ pub struct DeviationRow {
     pub status_class: &'static str,
     pub status_fill: &'static str,
     pub detail: String,
+    /// `Avvik-ID` from the team's filled workbook (empty when not given).
+    pub deviation_id: String,
+    /// `Tiltak` and `Ansvarlig` from the team's filled workbook (empty when not given).
+    pub measure: String,
+    pub responsible: String,
+    /// `Meldt Bits (saksnr)` from the team's filled workbook.
+    pub bits_case: String,
+}
+
+/// One row of the signature table: the role, and the name/role/date when the workbook gives them.
+#[derive(Clone, Debug, Serialize)]
+pub struct SignerRow {
+    pub label: String,
+    pub name: String,
+    pub role: String,
+    pub date: String,
+}
+
+/// What people add to a report that no run can know: per-deviation measures and owners (the `Avvik` sheet of
+/// the team's filled workbook) and, when several runs are merged, the earlier attempts of each case.
+/// Lives in the view-model only; `RunReport` (the results.json contract) does not carry it.
+#[derive(Clone, Debug, Default)]
+pub struct HumanFields {
+    /// Case id -> what the team wrote about its deviation.
+    pub deviations: std::collections::BTreeMap<String, DeviationHuman>,
+    /// Case id -> earlier attempts (oldest first), already formatted.
+    pub history: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// One row of the `Avvik` sheet of a filled workbook.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeviationHuman {
+    pub deviation_id: String,
+    pub measure: String,
+    pub responsible: String,
+    pub status: String,
+    pub bits_case: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -130,7 +169,9 @@ pub struct ReportView {
     pub verdict_class: &'static str,
     pub verdict_fill: &'static str,
     pub conclusion: Vec<Paragraph>,
-    pub signers: Vec<&'static str>,
+    pub signers: Vec<SignerRow>,
+    /// The Bits case number from the Info sheet (`Bits saksnr`), or empty.
+    pub bits_case: String,
 
     pub log: Vec<LogRow>,
 
@@ -158,6 +199,44 @@ fn info_get(report: &RunReport, needles: &[&str]) -> Option<String> {
             !v.trim().is_empty() && needles.iter().any(|n| k.contains(n))
         })
         .map(|(_, v)| v.clone())
+}
+
+/// The signature table: the test lead and the institution's responsible person, with the names the Info sheet
+/// gives (`Testansvarlig`, `Ansvarlig pensjonsinnretning`; `… rolle`, `… dato` when present).
+fn signer_rows(report: &RunReport, l: &Labels) -> Vec<SignerRow> {
+    let lead = info_get(report, &["testansvarlig", "test lead"]).unwrap_or_default();
+    let inst = info_get(
+        report,
+        &[
+            "ansvarlig pensjonsinnretning",
+            "ansvarlig hos pensjonsinnretning",
+            "institution responsible",
+            "godkjent av",
+            "approved by",
+        ],
+    )
+    .unwrap_or_default();
+    let get = |needles: &[&str]| info_get(report, needles).unwrap_or_default();
+    vec![
+        SignerRow {
+            label: l.sign_test_lead.to_string(),
+            name: lead,
+            role: get(&["testansvarlig rolle", "test lead role"]),
+            date: get(&["testansvarlig dato", "test lead date"]),
+        },
+        SignerRow {
+            label: l.sign_institution.to_string(),
+            name: inst,
+            role: get(&[
+                "ansvarlig pensjonsinnretning rolle",
+                "institution responsible role",
+            ]),
+            date: get(&[
+                "ansvarlig pensjonsinnretning dato",
+                "institution responsible date",
+            ]),
+        },
+    ]
 }
 
 fn counts(s: &Summary) -> Vec<usize> {
@@ -302,9 +381,29 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
     out
 }
 
+/// Human free text goes through the same last-line scrub (and masking) as the report's own texts.
+fn human_text(s: &str, masked: bool) -> String {
+    let s = text::scrub(s.trim());
+    if masked {
+        crate::ids::mask_person_ids_in(&s)
+    } else {
+        s
+    }
+}
+
 impl ReportView {
     /// Build the view of an already prepared (scrubbed, optionally masked) report.
     pub fn build(report: &RunReport, lang: Lang, masked: bool) -> ReportView {
+        Self::build_with(report, lang, masked, &HumanFields::default())
+    }
+
+    /// Build the view with the human fields of a filled workbook and the history of merged runs.
+    pub fn build_with(
+        report: &RunReport,
+        lang: Lang,
+        masked: bool,
+        human: &HumanFields,
+    ) -> ReportView {
         let l = Labels::for_lang(lang);
         let ctx = &report.context;
         let mp = &ctx.maskinporten;
@@ -348,6 +447,10 @@ impl ReportView {
             kv(pick(lang, "Kjørings-ID", "Run id"), &report.run_id),
             kv(pick(lang, "Miljø", "Environment"), &env_label),
         ];
+        let mut doc_info = doc_info;
+        if let Some(b) = info_get(report, &["saksnr", "saksnummer", "bits sak", "bits case"]) {
+            doc_info.push(kv(l.bits_case, b));
+        }
         let workbook_info = ctx.info.iter().map(|(k, v)| kv(k, v)).collect();
 
         let party = |p: &crate::model::Party| {
@@ -587,6 +690,11 @@ impl ReportView {
                     .unwrap_or_else(|| DASH.to_string()),
                 note: c.note.clone().unwrap_or_default(),
                 steps: step_rows(c, lang, &l),
+                history: human
+                    .history
+                    .get(&c.id)
+                    .map(|h| h.iter().map(|s| human_text(s, masked)).collect())
+                    .unwrap_or_default(),
             })
             .collect();
 
@@ -604,6 +712,7 @@ impl ReportView {
                     detail.push(' ');
                     detail.push_str(n);
                 }
+                let h = human.deviations.get(&c.id).cloned().unwrap_or_default();
                 DeviationRow {
                     id: c.id.clone(),
                     api: c.api.label(lang).to_string(),
@@ -611,6 +720,10 @@ impl ReportView {
                     status_class: text::status_class(c.status),
                     status_fill: text::status_fill(c.status),
                     detail,
+                    deviation_id: human_text(&h.deviation_id, masked),
+                    measure: human_text(&h.measure, masked),
+                    responsible: human_text(&h.responsible, masked),
+                    bits_case: human_text(&h.bits_case, masked),
                 }
             })
             .collect();
@@ -712,7 +825,9 @@ impl ReportView {
             verdict_class,
             verdict_fill,
             conclusion: conclusion(report, lang),
-            signers: vec![l.sign_test_lead, l.sign_institution],
+            signers: signer_rows(report, &l),
+            bits_case: info_get(report, &["saksnr", "saksnummer", "bits sak", "bits case"])
+                .unwrap_or_default(),
             log,
             created_utc: report.started.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             modified_utc: report.finished.format("%Y-%m-%dT%H:%M:%SZ").to_string(),

@@ -128,6 +128,8 @@ impl EventSink for Terminal {
                     "resuming: {finished_before} cases were already finished"
                 )?;
             }
+            Event::CaseFinished { result }
+                if result.started.is_none() && result.note.as_deref() == Some("not selected") => {}
             Event::CaseFinished { result } => {
                 let label = result.status.label(self.lang);
                 let code = match result.status {

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Moves the clock of the environment (the simulator's knob); `None` means real time (sleep instead).
-pub type ClockKnob = Arc<dyn Fn(i64) + Send + Sync>;
+pub type ClockKnob = Arc<
+    dyn Fn(i64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
+>;
 
 pub struct Executor {
     pub api: ApiClient,
@@ -183,14 +185,18 @@ impl Executor {
             .steps
             .iter()
             .any(|s| matches!(&s.call, Call::Api(c) if c.is_write()));
+        let mut fetched = Vec::new();
         for st in &case.steps {
+            let before = self.mp.tokens_fetched();
             let r = self.run_step(case, st, sink).await;
+            fetched.push(self.mp.tokens_fetched() - before);
             let stop = r.status != Status::Ok && has_writes && !case.expects_auth_failure;
             steps.push(r);
             if stop {
                 break;
             }
         }
+        token_lifetime_check(case, &mut steps, &fetched);
         let mut result = case_result(case, steps);
         result.started = Some(started);
         result.finished = Some(Utc::now());
@@ -348,7 +354,11 @@ impl Executor {
         }
     }
 
-    async fn credentials(&self, st: &PlannedStep, fresh: bool) -> Result<Credentials, String> {
+    async fn credentials(
+        &self,
+        st: &PlannedStep,
+        fresh: bool,
+    ) -> Result<Credentials, crate::auth::AuthError> {
         let scope = st.api.scope().unwrap_or_default();
         match &st.auth {
             AuthMode::None => Ok(Credentials::None),
@@ -357,18 +367,9 @@ impl Executor {
                 if fresh {
                     self.mp.invalidate(scope).await;
                 }
-                self.mp
-                    .token(scope)
-                    .await
-                    .map(Credentials::Bearer)
-                    .map_err(|e| e.to_string())
+                self.mp.token(scope).await.map(Credentials::Bearer)
             }
-            AuthMode::Scope(s) => self
-                .mp
-                .token(s)
-                .await
-                .map(Credentials::Bearer)
-                .map_err(|e| e.to_string()),
+            AuthMode::Scope(s) => self.mp.token(s).await.map(Credentials::Bearer),
         }
     }
 
@@ -381,6 +382,9 @@ impl Executor {
         sink: &mut dyn EventSink,
     ) {
         let no_retry = case.expects_auth_failure || st.auth != AuthMode::Normal;
+        if st.wait_lifetime {
+            self.let_token_lifetime_pass(st).await;
+        }
         let mut renewed = false;
         let mut attempt = 0;
         loop {
@@ -389,7 +393,17 @@ impl Executor {
             let creds = match self.credentials(st, renewed && attempt > 1).await {
                 Ok(c) => c,
                 Err(e) => {
-                    res.status = Status::NotRun;
+                    // Maskinporten down or failing is the environment's fault; a refused grant is a
+                    // set-up problem of the institution, and the case could not be run.
+                    res.status = match &e {
+                        crate::auth::AuthError::Transport { .. } => Status::EnvironmentError,
+                        crate::auth::AuthError::Refused { status, .. }
+                            if *status >= 500 || *status == 429 =>
+                        {
+                            Status::EnvironmentError
+                        }
+                        _ => Status::NotRun,
+                    };
                     res.note = Some(format!("fikk ikke token: {e}"));
                     return;
                 }
@@ -416,8 +430,8 @@ impl Executor {
                 .await;
             if travelled != 0 {
                 if let Some(k) = &self.clock {
-                    k(-travelled);
-                    self.mp.set_clock_offset(0);
+                    k(-travelled).await;
+                    self.mp.set_clock_offset(self.mp.clock_offset() - travelled);
                 }
             }
             let retry = !no_retry && attempt < self.max_attempts && {
@@ -478,25 +492,74 @@ impl Executor {
         }
     }
 
+    /// MP-02: time passes beyond the current token's `expires_in` (the simulator's clock moves and stays
+    /// moved; elsewhere we wait), so the client must renew before it sends the next call.
+    async fn let_token_lifetime_pass(&self, st: &PlannedStep) {
+        let scope = st.api.scope().unwrap_or_default();
+        if self.mp.cached_lifetime(scope).await.is_none() {
+            let _ = self.mp.token(scope).await;
+        }
+        let secs = self.mp.cached_lifetime(scope).await.unwrap_or(120) + 1;
+        match &self.clock {
+            Some(k) => {
+                k(secs).await;
+                self.mp.set_clock_offset(self.mp.clock_offset() + secs);
+            }
+            None => tokio::time::sleep(Duration::from_secs(secs as u64)).await,
+        }
+    }
+
     /// A fresh token for the step's scope, then let it outlive its `expires_in` (never a hard-coded 120 s):
     /// the simulator's clock moves forward (and back after the call); elsewhere we wait.
-    async fn expired_token(&self, st: &PlannedStep) -> Result<Credentials, String> {
+    async fn expired_token(&self, st: &PlannedStep) -> Result<Credentials, crate::auth::AuthError> {
         let scope = st.api.scope().unwrap_or_default();
-        let t = self.mp.request(scope).await.map_err(|e| e.to_string())?;
-        let token = t
-            .token
-            .ok_or_else(|| format!("Maskinporten answered HTTP {} without a token", t.status))?;
+        let t = self.mp.request(scope).await?;
+        let token = t.token.ok_or_else(|| crate::auth::AuthError::Refused {
+            status: t.status,
+            error: "no_token".into(),
+            explanation: format!("Maskinporten answered HTTP {} without a token", t.status),
+        })?;
         let secs = t.expires_in.unwrap_or(120) as i64 + 5;
         match &self.clock {
             Some(k) => {
-                k(secs);
-                self.mp.set_clock_offset(secs);
+                k(secs).await;
+                self.mp.set_clock_offset(self.mp.clock_offset() + secs);
                 self.travelled
                     .store(secs, std::sync::atomic::Ordering::SeqCst);
             }
             None => tokio::time::sleep(Duration::from_secs(secs as u64)).await,
         }
         Ok(Credentials::Bearer(token))
+    }
+}
+
+/// MP-02: one token reused within its lifetime, a new one fetched before expiry, no 401 caused by expiry.
+/// Only for cases with a `vent=expires_in` step.
+fn token_lifetime_check(case: &PlannedCase, steps: &mut [StepResult], fetched: &[u32]) {
+    let Some(w) = case.steps.iter().position(|s| s.wait_lifetime) else {
+        return;
+    };
+    if steps.len() <= w || steps.iter().any(|s| s.status != Status::Ok) {
+        return;
+    }
+    let within: u32 = fetched[..w].iter().sum();
+    let renewed = fetched[w];
+    let note = format!(
+        "tokens hentet: {within} for de {w} første kallene, {renewed} etter at levetiden (expires_in) var passert"
+    );
+    let s = &mut steps[w];
+    if within > 1 {
+        steps[0].status = Status::Deviation;
+        steps[0].note = Some(format!(
+            "tokenet ble ikke gjenbrukt innenfor levetiden; {note}"
+        ));
+    } else if renewed != 1 || s.attempts != 1 {
+        s.status = Status::Deviation;
+        s.note = Some(format!(
+            "tokenet ble ikke fornyet før utløp (eller kallet fikk 401); {note}"
+        ));
+    } else {
+        s.note = Some(note);
     }
 }
 

@@ -102,7 +102,13 @@ impl Expectation {
             statuses.push(StatusMatch::parse(part)?);
         }
         let mut codes: Vec<(Option<StatusMatch>, CodeMatch)> = Vec::new();
+        // A bare status in the code column (`200 | 404:IM-008`) is an alternative without a code.
+        let mut bare: Vec<StatusMatch> = Vec::new();
         for part in code.split('|').map(str::trim).filter(|p| !p.is_empty()) {
+            if let Ok(st) = StatusMatch::parse(part) {
+                bare.push(st);
+                continue;
+            }
             let (st, c) = match part.split_once(':') {
                 Some((s, c)) => (Some(StatusMatch::parse(s)?), c.trim()),
                 None => (None, part),
@@ -119,39 +125,51 @@ impl Expectation {
             }
             codes.push((st, CodeMatch { code: c, inferred }));
         }
-        let mut alternatives = Vec::new();
-        if codes.is_empty() {
-            alternatives.extend(statuses.iter().map(|s| Alternative {
-                status: Some(*s),
-                code: None,
-            }));
-        } else {
-            for (st, c) in codes {
-                match st {
-                    Some(s) => {
-                        if !statuses.is_empty() && !statuses.iter().any(|x| x.class() == s.class())
-                        {
-                            return Err(format!(
-                                "the code {}:{} pairs a status that 'Forventet HTTP-status' ({http}) does not allow",
-                                s, c.code
-                            ));
-                        }
-                        alternatives.push(Alternative {
-                            status: Some(s),
-                            code: Some(c),
-                        })
+        let mut alternatives: Vec<Alternative> = Vec::new();
+        let unpaired = codes.iter().any(|(st, _)| st.is_none());
+        for (st, c) in &codes {
+            match st {
+                Some(s) => {
+                    if !statuses.is_empty() && !statuses.iter().any(|x| x.class() == s.class()) {
+                        return Err(format!(
+                            "the code {}:{} pairs a status that 'Forventet HTTP-status' ({http}) does not allow",
+                            s, c.code
+                        ));
                     }
-                    None if statuses.is_empty() => alternatives.push(Alternative {
-                        status: None,
-                        code: Some(c),
-                    }),
-                    None => alternatives.extend(statuses.iter().map(|s| Alternative {
+                    alternatives.push(Alternative {
                         status: Some(*s),
                         code: Some(c.clone()),
-                    })),
+                    })
+                }
+                None if statuses.is_empty() => alternatives.push(Alternative {
+                    status: None,
+                    code: Some(c.clone()),
+                }),
+                None => alternatives.extend(statuses.iter().map(|s| Alternative {
+                    status: Some(*s),
+                    code: Some(c.clone()),
+                })),
+            }
+        }
+        // A status of the HTTP column that no code is paired with stands alone (`200|404` with `404:IM-008`
+        // means `200 | 404:IM-008`); with an unpaired code every status carries that code.
+        if !unpaired {
+            for s in &statuses {
+                let paired = codes
+                    .iter()
+                    .any(|(st, _)| st.is_some_and(|x| x.class() == s.class()));
+                if !paired {
+                    alternatives.push(Alternative {
+                        status: Some(*s),
+                        code: None,
+                    });
                 }
             }
         }
+        alternatives.extend(bare.into_iter().map(|s| Alternative {
+            status: Some(s),
+            code: None,
+        }));
         if alternatives.is_empty() {
             return Err("no expectation: fill 'Forventet HTTP-status' (e.g. 200) or 'Forventet feilkode' (e.g. 404:IM-008)".into());
         }
@@ -321,5 +339,20 @@ mod tests {
         assert!(Expectation::parse("2000", "").is_err());
         assert!(Expectation::parse("", "IM8").is_err());
         assert!(Expectation::parse("", "").is_err());
+        let e = Expectation::parse("200|404", "404:IM-008").unwrap();
+        assert_eq!(e.text(), "404:IM-008 | 200");
+        assert!(matches!(
+            match_status(&e, 200, None, &[]),
+            Match::Yes { .. }
+        ));
+        assert!(matches!(
+            match_status(&e, 404, Some("IM-007"), &[]),
+            Match::No { .. }
+        ));
+        let e = Expectation::parse("", "200 | 404:IM-008").unwrap();
+        assert!(matches!(
+            match_status(&e, 200, None, &[]),
+            Match::Yes { .. }
+        ));
     }
 }

@@ -33,10 +33,84 @@ pub mod exit {
 /// The synthetic institution of the simulator's default data set.
 pub const SIM_INSTITUTION_ORGNR: &str = "987654309";
 pub const SIM_INSTITUTION_NAME: &str = "Eksempel Pensjon AS";
+/// The in-process simulator's state file inside a run folder.
+pub const SIM_STATE: &str = "sim-state.json";
 pub const SIM_CLIENT_ID: &str = "5d6f0c1e-3b2a-4c8d-9e7f-00000000c001";
+
+/// The admin endpoints of a simulator running as its own process (`/_sim/clients`, `/_sim/clock`).
+#[derive(Clone)]
+struct ExternalSim {
+    http: reqwest::Client,
+    base: String,
+}
+
+fn external_sim_admin(http: &reqwest::Client, url: &str) -> ExternalSim {
+    ExternalSim {
+        http: http.clone(),
+        base: url.trim_end_matches('/').to_string(),
+    }
+}
+
+impl ExternalSim {
+    async fn register(&self, c: &crate::sim::SimClient, ca_der: &[u8]) -> Result<(), RunError> {
+        use base64::Engine;
+        let body = serde_json::json!({
+            "client_id": c.client_id,
+            "orgnr": c.orgnr,
+            "scopes": c.scopes,
+            "trusted_ca_der_base64": base64::engine::general_purpose::STANDARD.encode(ca_der),
+        });
+        let url = format!("{}/_sim/clients", self.base);
+        let resp = self.http.post(&url).json(&body).send().await.map_err(|e| {
+            RunError::Environment(format!(
+                "the simulator at {} did not answer ({}): is `dsop-harness simulate` running there?",
+                self.base,
+                crate::apis::describe_reqwest_error(&e)
+            ))
+        })?;
+        if !resp.status().is_success() {
+            return Err(RunError::Environment(format!(
+                "the simulator at {} refused the client registration: HTTP {}",
+                self.base,
+                resp.status()
+            )));
+        }
+        Ok(())
+    }
+
+    async fn advance(&self, secs: i64) {
+        let url = format!("{}/_sim/clock", self.base);
+        let _ = self
+            .http
+            .post(&url)
+            .json(&serde_json::json!({ "advance_secs": secs }))
+            .send()
+            .await;
+    }
+
+    /// The simulator's clock minus ours, in seconds (its clock may have been moved by an earlier run).
+    async fn offset(&self) -> i64 {
+        let url = format!("{}/_sim/clock", self.base);
+        let now: Option<i64> = async {
+            let r = self
+                .http
+                .post(&url)
+                .json(&serde_json::json!({ "advance_secs": 0 }))
+                .send()
+                .await
+                .ok()?;
+            let v: serde_json::Value = r.json().await.ok()?;
+            v.get("now").and_then(|n| n.as_i64())
+        }
+        .await;
+        now.map(|n| n - Utc::now().timestamp()).unwrap_or(0)
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct SimOptions {
+    /// A simulator running as its own process, instead of the in-process one.
+    pub url: Option<String>,
     pub faults: Option<String>,
     pub no_income_im010: bool,
     pub token_lifetime_secs: Option<u64>,
@@ -61,6 +135,20 @@ pub struct RunOptions {
     pub resume: Option<PathBuf>,
     /// True when `workbook` is the default (so `--resume` may take the run's own workbook path).
     pub workbook_is_default: bool,
+    /// `--mapping FILE`: tie a Bits file's case ids to the bundled cases (`workbook::read_mapped`).
+    pub mapping: Option<PathBuf>,
+    /// `--template FILE.docx`: fill the team's own docx (e.g. the official Bits template).
+    pub template: Option<PathBuf>,
+    /// Cases in flight at once (cases that write or move the clock always run alone).
+    pub jobs: usize,
+    /// Per-case time limit; a case past it ends as an environment error.
+    pub case_timeout: std::time::Duration,
+    /// Per-request time limit (`--timeout`); default 10 s against the simulator, else the profile's.
+    pub request_timeout: Option<std::time::Duration>,
+    /// Skip doctor's fast checks (configuration, certificate, clock, tokens) before a test or prod run.
+    pub skip_doctor: bool,
+    /// `--rerun-failed DIR`: run the deviations and environment errors of that run again, in a new folder.
+    pub rerun_failed: Option<PathBuf>,
 }
 
 pub struct RunOutcome {
@@ -212,6 +300,82 @@ fn context(
     }
 }
 
+/// Events from several cases in flight go through one lock.
+#[derive(Clone)]
+struct SharedSink(Arc<std::sync::Mutex<Fanout>>);
+
+impl EventSink for SharedSink {
+    fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).event(e)
+    }
+}
+
+/// A case that writes, or moves the environment's clock (expired tokens), runs alone.
+fn is_exclusive(case: &plan::PlannedCase) -> bool {
+    case.steps.iter().any(|s| {
+        matches!(&s.call, plan::Call::Api(c) if c.is_write())
+            || s.auth == plan::AuthMode::Expired
+            || s.wait_lifetime
+            || matches!(s.call, plan::Call::Token { .. })
+    })
+}
+
+/// The verdict of a case that is not called: not selected, interrupted, a write in prod, a failed
+/// prerequisite, or a write whose outcome an interrupted run left unknown.
+fn decide_without_call(
+    case: &plan::PlannedCase,
+    opts: &RunOptions,
+    unknown_writes: &std::collections::HashMap<String, String>,
+    finished: &std::collections::HashMap<String, Status>,
+    interrupted: &AtomicBool,
+) -> Option<CaseResult> {
+    if let Some(op) = unknown_writes.get(&case.id) {
+        return Some(exec::skipped(
+            case,
+            Status::EnvironmentError,
+            &format!(
+                "{op} ble sendt før avbruddet, men svaret kom aldri: utfallet er ukjent og kallet sendes ikke på nytt. \
+                 Sjekk avtaleforholdet (avtalereferanse og opplysningspliktig) før en ny kjøring"
+            ),
+        ));
+    }
+    if !case.selected {
+        return Some(exec::skipped(case, Status::NotRun, "not selected"));
+    }
+    if interrupted.load(Ordering::SeqCst) {
+        return Some(exec::skipped(
+            case,
+            Status::NotRun,
+            "avbrutt (Ctrl-C) før testcasen startet",
+        ));
+    }
+    let writes = case
+        .steps
+        .iter()
+        .any(|s| matches!(&s.call, plan::Call::Api(c) if c.is_write()));
+    if opts.env == Env::Prod && writes {
+        return Some(exec::skipped(
+            case,
+            Status::NotApplicable,
+            "skriver til Tjenestepensjonsavtale: kjøres aldri i produksjon",
+        ));
+    }
+    let dep = case.depends_on.as_ref()?;
+    match finished.get(dep)? {
+        Status::EnvironmentError => Some(exec::skipped(
+            case,
+            Status::EnvironmentError,
+            &format!("forutsetningen {dep} endte med miljøfeil"),
+        )),
+        Status::Deviation => Some(exec::skipped(
+            case,
+            Status::NotRun,
+            &format!("forutsetningen {dep} avvek"),
+        )),
+        _ => None,
+    }
+}
+
 /// Print the plan with every input resolved (`run --dry-run`).
 pub fn print_plan(p: &plan::Plan) {
     println!(
@@ -257,6 +421,63 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
         ));
     }
     let mut opts = opts;
+    // A re-run of another run's deviations and environment errors, linked to it by a note.
+    let mut rerun_note = None;
+    if let Some(prev) = opts.rerun_failed.clone() {
+        let path = prev.join(crate::report::RESULTS_JSON);
+        let text = std::fs::read(&path).map_err(|e| RunError::Io {
+            what: format!(
+                "cannot read {} (is {} a run folder?)",
+                path.display(),
+                prev.display()
+            ),
+            source: e,
+        })?;
+        let old: RunReport = serde_json::from_slice(&text).map_err(|e| {
+            RunError::Config(format!(
+                "{}: not a results.json of dsop-harness: {e}",
+                path.display()
+            ))
+        })?;
+        let ids: Vec<String> = old
+            .cases
+            .iter()
+            .filter(|c| matches!(c.status, Status::Deviation | Status::EnvironmentError))
+            .map(|c| c.id.clone())
+            .collect();
+        if ids.is_empty() {
+            eprintln!(
+                "{}: no deviation or environment error to run again",
+                prev.display()
+            );
+            return Ok(RunOutcome {
+                dir: None,
+                report: None,
+                exit_code: exit::OK,
+            });
+        }
+        if opts.workbook_is_default {
+            opts.workbook = PathBuf::from(&old.workbook.path);
+        }
+        if opts.today.is_none() {
+            opts.today = Some(old.today);
+        }
+        opts.plan.only = ids;
+        rerun_note = Some(match opts.lang {
+            Lang::Nb => format!(
+                "Omkjøring av avvik og miljøfeil fra kjøring {} ({}). Slå sammen med `dsop-harness report {} <denne mappen>`.",
+                old.run_id,
+                prev.display(),
+                prev.display()
+            ),
+            Lang::En => format!(
+                "Re-run of the deviations and environment errors of run {} ({}). Merge with `dsop-harness report {} <this folder>`.",
+                old.run_id,
+                prev.display(),
+                prev.display()
+            ),
+        });
+    }
     let resume = match &opts.resume {
         None => None,
         Some(dir) => {
@@ -291,7 +512,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
             Some((dir.clone(), st, wbref))
         }
     };
-    let wb = crate::workbook::read(&opts.workbook)?;
+    let wb = crate::workbook::read_maybe_mapped(&opts.workbook, opts.mapping.as_deref())?;
     if let Some((_, _, wbref)) = &resume {
         if wbref.sha256 != wb.sha256 {
             return Err(RunError::Config(format!(
@@ -320,27 +541,46 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
             exit_code: exit::OK,
         });
     }
-    let http =
-        crate::apis::http_client(std::time::Duration::from_secs(10)).map_err(RunError::Config)?;
+    // Before a real run: doctor's fast subset, so a set-up mistake is named before any case runs.
+    if opts.env != Env::Sim && !opts.skip_doctor && opts.resume.is_none() {
+        let pre = crate::doctor::preflight(&opts.config, opts.env, &Default::default()).await;
+        if pre.failed() {
+            eprintln!("{}", pre.render_table(opts.lang));
+            return Err(RunError::Config(
+                "the preflight checks failed (table above): fix them, or give --skip-doctor to run anyway".into(),
+            ));
+        }
+    }
+    let request_timeout = opts.request_timeout.unwrap_or_else(|| match opts.env {
+        Env::Sim => std::time::Duration::from_secs(10),
+        env => opts.config.timeout(env),
+    });
+    let http = crate::apis::http_client_with_timeout(
+        std::time::Duration::from_secs(10),
+        Some(request_timeout),
+    )
+    .map_err(RunError::Config)?;
 
     // The environment: the embedded simulator, or a real one from the configuration.
+    let (run_id, dir, prior, unknown_writes, started) = match resume {
+        Some((dir, st, _)) => {
+            let name = st.run_id.clone();
+            (
+                name,
+                dir,
+                st.finished,
+                st.unknown_writes,
+                st.started.unwrap_or_else(Utc::now),
+            )
+        }
+        None => {
+            let (id, dir) = new_run_dir(&opts.reports_dir, opts.env)?;
+            (id, dir, Default::default(), Default::default(), Utc::now())
+        }
+    };
     let mut sim_handle = None;
     let (mp, endpoints, institution, clock, timeout) = match opts.env {
         Env::Sim => {
-            let mut sc = crate::sim::SimConfig::new(today);
-            sc.faults = opts.sim.faults.clone();
-            if opts.sim.no_income_im010 {
-                sc.no_income_code = crate::sim::NoIncomeCode::Im010;
-            }
-            if let Some(l) = opts.sim.token_lifetime_secs {
-                sc.token_lifetime_secs = l;
-            }
-            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-            let handle = Arc::new(
-                crate::sim::start(sc, addr)
-                    .await
-                    .map_err(|e| RunError::Environment(e.to_string()))?,
-            );
             let orgnr = wb
                 .testdata
                 .iter()
@@ -351,21 +591,68 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
                 .info_value("Pensjonsinnretning")
                 .unwrap_or(SIM_INSTITUTION_NAME)
                 .to_string();
+            // An ephemeral synthetic business certificate, issued by a synthetic test CA.
             let ca = TestCa::generate("Simulert Buypass Class 3 Test4 CA")
                 .map_err(|e| RunError::Environment(e.to_string()))?;
             let y = today.year();
             let cert = ca
                 .issue(&orgnr, &name, (y - 1, 1, 1), (y + 2, 1, 1))
                 .map_err(|e| RunError::Environment(e.to_string()))?;
-            handle.register_client(crate::sim::SimClient {
+            let client = crate::sim::SimClient {
                 client_id: SIM_CLIENT_ID.to_string(),
                 orgnr: orgnr.clone(),
                 scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
                 auth: crate::sim::ClientAuth::X5c {
                     trusted_ca_der: ca.cert_der.clone(),
                 },
-            });
-            let urls = handle.urls().clone();
+            };
+            let (urls, clock, offset): (crate::sim::SimUrls, exec::ClockKnob, i64) =
+                match &opts.sim.url {
+                    // A simulator running as its own process (`dsop-harness simulate --state F`).
+                    Some(url) => {
+                        let admin = external_sim_admin(&http, url);
+                        admin.register(&client, &ca.cert_der).await?;
+                        let offset = admin.offset().await;
+                        let urls = crate::sim::SimUrls::new(url);
+                        let clock: exec::ClockKnob = Arc::new(move |secs| {
+                            let a = admin.clone();
+                            Box::pin(async move { a.advance(secs).await })
+                        });
+                        (urls, clock, offset)
+                    }
+                    None => {
+                        let mut sc = crate::sim::SimConfig::new(today);
+                        sc.faults = opts.sim.faults.clone();
+                        // The simulator's data follows the workbook's Testdata (tags -> fixtures).
+                        sc.testdata = Some(wb.testdata.clone());
+                        // The simulator's data changes live in the run folder, so `--resume` continues
+                        // against the same agreements.
+                        sc.state = Some(dir.join(SIM_STATE));
+                        if opts.sim.no_income_im010 {
+                            sc.no_income_code = crate::sim::NoIncomeCode::Im010;
+                        }
+                        if let Some(l) = opts.sim.token_lifetime_secs {
+                            sc.token_lifetime_secs = l;
+                        }
+                        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+                        let handle = Arc::new(
+                            crate::sim::start(sc, addr)
+                                .await
+                                .map_err(|e| RunError::Environment(e.to_string()))?,
+                        );
+                        handle.register_client(client);
+                        let urls = handle.urls().clone();
+                        let h = handle.clone();
+                        let clock: exec::ClockKnob = Arc::new(move |secs| {
+                            h.advance_clock(secs);
+                            Box::pin(async {})
+                        });
+                        // A resumed run's simulator keeps its clock (moved by MP-02 or SEC-01) in the state file.
+                        let offset = handle.now() - Utc::now().timestamp();
+                        sim_handle = Some(handle);
+                        (urls, clock, offset)
+                    }
+                };
             let endpoints = crate::apis::Endpoints {
                 inntekt: urls.inntekt.clone(),
                 inntektsmottakere: urls.inntektsmottakere.clone(),
@@ -382,15 +669,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
                 crate::model::Delegation::None,
                 None,
             );
-            let h = handle.clone();
-            let clock: exec::ClockKnob = Arc::new(move |secs| h.advance_clock(secs));
-            sim_handle = Some(handle);
+            mp.set_clock_offset(offset);
             (
                 mp,
                 endpoints,
                 Party { orgnr, name },
                 Some(clock),
-                std::time::Duration::from_secs(10),
+                opts.request_timeout
+                    .unwrap_or(std::time::Duration::from_secs(10)),
             )
         }
         Env::Test | Env::Prod => {
@@ -412,31 +698,21 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
                 .client_id
                 .clone()
                 .ok_or_else(|| missing("[maskinporten] client_id"))?;
-            let key_path = c
+            let key = c
                 .maskinporten
-                .key_pem
-                .clone()
-                .ok_or_else(|| missing("[maskinporten] key_pem"))?;
-            let read = |p: &Path| {
-                std::fs::read_to_string(p)
-                    .map_err(|e| RunError::Config(format!("{}: cannot read it: {e}", p.display())))
-            };
-            let key_pem = read(&key_path)?;
-            let key = match (&c.maskinporten.kid, &c.maskinporten.chain_pem) {
-                (Some(kid), _) => KeyMaterial::Kid {
-                    kid: kid.clone(),
-                    key_pem: crate::secret::Secret::new(key_pem),
-                },
-                (None, Some(chain)) => KeyMaterial::Certificate(
-                    crate::auth::BusinessCert::from_pem(
-                        &key_pem,
-                        &read(chain)?,
-                        &chain.display().to_string(),
-                    )
-                    .map_err(|e| RunError::Config(e.to_string()))?,
-                ),
-                (None, None) => return Err(missing("[maskinporten] chain_pem (or kid)")),
-            };
+                .load_key_material()
+                .map_err(|e| RunError::Config(e.to_string()))?;
+            // The certificate must be valid, for this environment, and the client owner's (the vendor's when
+            // a vendor acts for the institution): stop before the first grant otherwise.
+            if let KeyMaterial::Certificate(cert) = &key {
+                let owner = c
+                    .vendor
+                    .as_ref()
+                    .and_then(|v| v.orgnr.clone())
+                    .unwrap_or_else(|| orgnr.clone());
+                cert.check(opts.env.as_str(), Utc::now(), Some(&owner))
+                    .map_err(|e| RunError::Config(e.to_string()))?;
+            }
             let delegation = c
                 .delegation()
                 .map_err(|e| RunError::Config(e.to_string()))?;
@@ -457,7 +733,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
                 c.endpoints(opts.env),
                 Party { orgnr, name },
                 None,
-                c.timeout(opts.env),
+                request_timeout,
             )
         }
     };
@@ -472,12 +748,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
         client_id: mp.client_id.clone(),
         scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
         certificate: cert_info,
-        key_mode: if matches!(mp.key(), KeyMaterial::Kid { .. }) {
-            "kid"
-        } else {
-            "x5c"
-        }
-        .into(),
+        key_mode: mp.key().mode().into(),
     };
     let base_urls: Vec<(String, String)> =
         std::iter::once(("Maskinporten".to_string(), mp.issuer.clone()))
@@ -497,22 +768,6 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
         base_urls,
     );
 
-    let (run_id, dir, prior, unknown_writes, started) = match resume {
-        Some((dir, st, _)) => {
-            let name = st.run_id.clone();
-            (
-                name,
-                dir,
-                st.finished,
-                st.unknown_writes,
-                st.started.unwrap_or_else(Utc::now),
-            )
-        }
-        None => {
-            let (id, dir) = new_run_dir(&opts.reports_dir, opts.env)?;
-            (id, dir, Default::default(), Default::default(), Utc::now())
-        }
-    };
     let journal = journal::Journal::create(&dir).map_err(|e| RunError::Io {
         what: format!("cannot create the journal in {}", dir.display()),
         source: e,
@@ -584,78 +839,87 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
             .collect(),
         travelled: Default::default(),
     };
+    let executor = Arc::new(executor);
+    let sink = SharedSink(Arc::new(std::sync::Mutex::new(sink)));
+    let mut sink_ref = sink.clone();
     let mut finished: std::collections::HashMap<String, Status> = Default::default();
-    let mut results = Vec::new();
-    for case in &plan.cases {
-        // Resumed: a case that really ran keeps its verdict and is not repeated.
-        if let Some(p) = prior.get(&case.id).filter(|p| p.started.is_some()) {
-            finished.insert(case.id.clone(), p.status);
-            results.push(p.clone());
+    let mut slots: Vec<Option<CaseResult>> = vec![None; plan.cases.len()];
+    let jobs = opts.jobs.max(1);
+    let mut i = 0;
+    while i < plan.cases.len() {
+        // A batch: consecutive cases decided without a call, or safe to run side by side. A case that
+        // writes or moves the environment's clock runs alone.
+        let mut batch: Vec<usize> = Vec::new();
+        while i < plan.cases.len() {
+            let case = &plan.cases[i];
+            if let Some(p) = prior.get(&case.id).filter(|p| p.started.is_some()) {
+                // Resumed: a case that really ran keeps its verdict and is not repeated.
+                finished.insert(case.id.clone(), p.status);
+                slots[i] = Some(p.clone());
+                i += 1;
+                continue;
+            }
+            if let Some(r) =
+                decide_without_call(case, &opts, &unknown_writes, &finished, &interrupted)
+            {
+                if case.selected {
+                    finished.insert(case.id.clone(), r.status);
+                }
+                sink_ref
+                    .event(&Event::CaseFinished { result: r.clone() })
+                    .map_err(|e| RunError::Io {
+                        what: "cannot write the journal".into(),
+                        source: e,
+                    })?;
+                slots[i] = Some(r);
+                i += 1;
+                continue;
+            }
+            let exclusive = jobs == 1 || is_exclusive(case);
+            if exclusive && !batch.is_empty() {
+                break;
+            }
+            batch.push(i);
+            i += 1;
+            if exclusive {
+                break;
+            }
+        }
+        if batch.is_empty() {
             continue;
         }
-        let r = if let Some(op) = unknown_writes.get(&case.id) {
-            exec::skipped(
-                case,
-                Status::EnvironmentError,
-                &format!(
-                    "{op} ble sendt før avbruddet, men svaret kom aldri: utfallet er ukjent og kallet sendes ikke på nytt. \
-                     Sjekk avtaleforholdet (avtalereferanse og opplysningspliktig) før en ny kjøring"
-                ),
-            )
-        } else if !case.selected {
-            exec::skipped(case, Status::NotRun, "not selected")
-        } else if interrupted.load(Ordering::SeqCst) {
-            exec::skipped(
-                case,
-                Status::NotRun,
-                "avbrutt (Ctrl-C) før testcasen startet",
-            )
-        } else if opts.env == Env::Prod
-            && case
-                .steps
-                .iter()
-                .any(|s| matches!(&s.call, plan::Call::Api(c) if c.is_write()))
-        {
-            exec::skipped(
-                case,
-                Status::NotApplicable,
-                "skriver til Tjenestepensjonsavtale: kjøres aldri i produksjon",
-            )
-        } else if let Some(dep) = case
-            .depends_on
-            .as_ref()
-            .and_then(|d| finished.get(d).map(|s| (d, *s)))
-        {
-            match dep.1 {
-                Status::EnvironmentError => exec::skipped(
-                    case,
-                    Status::EnvironmentError,
-                    &format!("forutsetningen {} endte med miljøfeil", dep.0),
-                ),
-                Status::Deviation => exec::skipped(
-                    case,
-                    Status::NotRun,
-                    &format!("forutsetningen {} avvek", dep.0),
-                ),
-                _ => executor.run_case(case, &mut sink).await,
+        use futures_util::StreamExt;
+        let case_timeout = opts.case_timeout;
+        let done: Vec<(usize, CaseResult)> = futures_util::stream::iter(batch.into_iter().map(|idx| {
+            let ex = executor.clone();
+            let mut sk = sink.clone();
+            let case = &plan.cases[idx];
+            async move {
+                let r = match tokio::time::timeout(case_timeout, ex.run_case(case, &mut sk)).await {
+                    Ok(r) => r,
+                    Err(_) => exec::skipped(
+                        case,
+                        Status::EnvironmentError,
+                        &format!(
+                            "tidsavbrudd: testcasen brukte mer enn {} s (miljøet svarte ikke i tide)",
+                            case_timeout.as_secs()
+                        ),
+                    ),
+                };
+                let _ = sk.event(&Event::CaseFinished { result: r.clone() });
+                (idx, r)
             }
-        } else {
-            executor.run_case(case, &mut sink).await
-        };
-        if case.selected {
-            finished.insert(case.id.clone(), r.status);
+        }))
+        .buffer_unordered(jobs)
+        .collect()
+        .await;
+        for (idx, r) in done {
+            finished.insert(plan.cases[idx].id.clone(), r.status);
+            slots[idx] = Some(r);
         }
-        if r.started.is_none() {
-            let _ = sink.event(&Event::CaseFinished { result: r.clone() });
-        } else {
-            sink.event(&Event::CaseFinished { result: r.clone() })
-                .map_err(|e| RunError::Io {
-                    what: "cannot write the journal".into(),
-                    source: e,
-                })?;
-        }
-        results.push(r);
     }
+    let results: Vec<CaseResult> = slots.into_iter().flatten().collect();
+    let mut sink = sink_ref;
     let was_interrupted = interrupted.load(Ordering::SeqCst);
     let summary = Summary::of(results.iter().map(|c| &c.status));
     let verdict = Verdict::of(&results);
@@ -666,7 +930,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
         interrupted: was_interrupted,
         at: finished_at,
     });
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = rerun_note.into_iter().collect();
     if simulated {
         notes.push(match opts.lang {
             Lang::Nb => {
@@ -709,9 +973,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
     let ropts = crate::report::ReportOptions {
         lang: opts.lang,
         mask_ids: opts.mask_ids,
+        template: opts.template.clone(),
     };
-    crate::report::write_all(&report, &dir, &ropts)
-        .map_err(|e| RunError::Environment(format!("writing the reports failed: {e}")))?;
+    let (mut files, warnings) =
+        crate::report::write_all_with(&report, &dir, &ropts, &Default::default())
+            .map_err(|e| RunError::Environment(format!("writing the reports failed: {e}")))?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
     let stem = opts
         .workbook
         .file_stem()
@@ -728,6 +997,11 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
                 .join("; ")
         ))
     })?;
+    files.push(filled);
+    // The evidence bundle: reports, journal and input workbook with a MANIFEST of SHA-256 sums, signed
+    // (detached JWS) with the business certificate's key.
+    crate::report::write_bundle(&dir, &files, &opts.workbook, Some(mp.key()))
+        .map_err(|e| RunError::Environment(format!("writing the evidence bundle failed: {e}")))?;
     update_latest(&opts.reports_dir, &run_id);
     if let Some(h) = sim_handle {
         if let Ok(h) = Arc::try_unwrap(h) {

@@ -41,6 +41,8 @@ pub struct PlannedStep {
     pub assertions: Vec<Assertion>,
     /// The inputs after placeholder resolution, for `--dry-run` and the journal.
     pub inputs: Vec<(String, String)>,
+    /// `vent=expires_in`: let the current token's lifetime pass before this step (MP-02).
+    pub wait_lifetime: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -513,6 +515,20 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
                     ));
                 }
             }
+            let wait_lifetime = match get(&inputs, "vent") {
+                None => false,
+                Some("expires_in") => true,
+                Some(other) => {
+                    problems.push(problem(
+                        wb,
+                        st,
+                        "Inndata",
+                        format!("case {}: vent={other} is unknown", case.id),
+                        "write vent=expires_in to let the token's lifetime pass before the step",
+                    ));
+                    false
+                }
+            };
             steps.push(PlannedStep {
                 step: st.step,
                 operation: op.to_string(),
@@ -522,6 +538,7 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
                 expectation,
                 assertions,
                 inputs,
+                wait_lifetime,
             });
         }
         let api = case

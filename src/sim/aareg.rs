@@ -3,7 +3,7 @@
 //! and the errors of §8 (HTTP 200 with `errors[].extensions {errormessages, classification}`).
 
 use super::auth::{authorize, AuthFail, SCOPE_AAREG};
-use super::data::{Detaljer, Person};
+use super::data::{self, Detaljer, Person};
 use super::state::SimState;
 use crate::ids::{is_valid_orgnr, is_valid_person_id};
 use crate::months::YearMonth;
@@ -73,10 +73,9 @@ pub struct Rapporteringsmaaneder {
     til: Option<YearMonthScalar>,
 }
 
-/// The dist schema's `Ansettelsesdetaljer` interface, served here as one object type (ordinary employments only).
-#[derive(SimpleObject, Clone)]
-pub struct Ansettelsesdetaljer {
-    #[graphql(name = "type")]
+/// The fields every `Ansettelsesdetaljer` type has.
+#[derive(Clone)]
+pub struct Felles {
     kind: String,
     arbeidstidsordning: Option<Kodeverksentitet>,
     ansettelsesform: Option<Kodeverksentitet>,
@@ -86,6 +85,126 @@ pub struct Ansettelsesdetaljer {
     siste_stillingsprosentendring: Option<Date>,
     siste_loennsendring: Option<Date>,
     rapporteringsmaaneder: Rapporteringsmaaneder,
+}
+
+/// The resolvers of the common fields, shared by the four concrete types.
+macro_rules! felles_fields {
+    ($t:ty $(, $extra:item)*) => {
+        #[async_graphql::Object]
+        impl $t {
+            #[graphql(name = "type")]
+            async fn kind(&self, _ctx: &Context<'_>) -> async_graphql::Result<&String> {
+                Ok(&self.f.kind)
+            }
+            async fn arbeidstidsordning(&self, _ctx: &Context<'_>) -> async_graphql::Result<&Option<Kodeverksentitet>> {
+                Ok(&self.f.arbeidstidsordning)
+            }
+            async fn ansettelsesform(&self, _ctx: &Context<'_>) -> async_graphql::Result<&Option<Kodeverksentitet>> {
+                Ok(&self.f.ansettelsesform)
+            }
+            async fn yrke(&self, _ctx: &Context<'_>) -> async_graphql::Result<&Option<Kodeverksentitet>> {
+                Ok(&self.f.yrke)
+            }
+            async fn antall_timer_pr_uke(&self, _ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+                Ok(self.f.antall_timer_pr_uke)
+            }
+            async fn avtalt_stillingsprosent(&self, _ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+                Ok(self.f.avtalt_stillingsprosent)
+            }
+            async fn siste_stillingsprosentendring(&self, _ctx: &Context<'_>) -> async_graphql::Result<&Option<Date>> {
+                Ok(&self.f.siste_stillingsprosentendring)
+            }
+            async fn siste_loennsendring(&self, _ctx: &Context<'_>) -> async_graphql::Result<&Option<Date>> {
+                Ok(&self.f.siste_loennsendring)
+            }
+            async fn rapporteringsmaaneder(&self, _ctx: &Context<'_>) -> async_graphql::Result<&Rapporteringsmaaneder> {
+                Ok(&self.f.rapporteringsmaaneder)
+            }
+            $($extra)*
+        }
+    };
+}
+
+/// `OrdinaerAnsettelsesdetaljer` (ordinaertArbeidsforhold).
+#[derive(Clone)]
+pub struct OrdinaerAnsettelsesdetaljer {
+    f: Felles,
+}
+/// `MaritimAnsettelsesdetaljer` (maritimtArbeidsforhold): also `fartsomraade`, `skipsregister`, `fartoeystype`.
+#[derive(Clone)]
+pub struct MaritimAnsettelsesdetaljer {
+    f: Felles,
+    fartsomraade: Option<Kodeverksentitet>,
+    skipsregister: Option<Kodeverksentitet>,
+    fartoeystype: Option<Kodeverksentitet>,
+}
+/// `ForenkletAnsettelsesdetaljer` (forenkletOppgjoersordning).
+#[derive(Clone)]
+pub struct ForenkletAnsettelsesdetaljer {
+    f: Felles,
+}
+/// `FrilanserAnsettelsesdetaljer` (frilanserOppdragstakerHonorarPersonerMm).
+#[derive(Clone)]
+pub struct FrilanserAnsettelsesdetaljer {
+    f: Felles,
+}
+felles_fields!(OrdinaerAnsettelsesdetaljer);
+felles_fields!(
+    MaritimAnsettelsesdetaljer,
+    async fn fartsomraade(
+        &self,
+        _ctx: &Context<'_>,
+    ) -> async_graphql::Result<&Option<Kodeverksentitet>> {
+        Ok(&self.fartsomraade)
+    },
+    async fn skipsregister(
+        &self,
+        _ctx: &Context<'_>,
+    ) -> async_graphql::Result<&Option<Kodeverksentitet>> {
+        Ok(&self.skipsregister)
+    },
+    async fn fartoeystype(
+        &self,
+        _ctx: &Context<'_>,
+    ) -> async_graphql::Result<&Option<Kodeverksentitet>> {
+        Ok(&self.fartoeystype)
+    }
+);
+felles_fields!(ForenkletAnsettelsesdetaljer);
+felles_fields!(FrilanserAnsettelsesdetaljer);
+
+/// The dist schema's `Ansettelsesdetaljer` interface with its four concrete types [nav §6]. The common fields
+/// can be selected directly; `... on MaritimAnsettelsesdetaljer { fartsomraade { kode } }` works too.
+// `ty = …` repeats by design (one per field): not a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
+#[derive(async_graphql::Interface, Clone)]
+#[graphql(
+    field(name = "type", method = "kind", ty = "&String"),
+    field(name = "arbeidstidsordning", ty = "&Option<Kodeverksentitet>"),
+    field(name = "ansettelsesform", ty = "&Option<Kodeverksentitet>"),
+    field(name = "yrke", ty = "&Option<Kodeverksentitet>"),
+    field(name = "antall_timer_pr_uke", ty = "Option<f64>"),
+    field(name = "avtalt_stillingsprosent", ty = "Option<f64>"),
+    field(name = "siste_stillingsprosentendring", ty = "&Option<Date>"),
+    field(name = "siste_loennsendring", ty = "&Option<Date>"),
+    field(name = "rapporteringsmaaneder", ty = "&Rapporteringsmaaneder")
+)]
+pub enum Ansettelsesdetaljer {
+    Ordinaer(OrdinaerAnsettelsesdetaljer),
+    Maritim(MaritimAnsettelsesdetaljer),
+    Forenklet(ForenkletAnsettelsesdetaljer),
+    Frilanser(FrilanserAnsettelsesdetaljer),
+}
+
+impl Ansettelsesdetaljer {
+    fn yrke_value(&self) -> Option<Kodeverksentitet> {
+        match self {
+            Ansettelsesdetaljer::Ordinaer(d) => d.f.yrke.clone(),
+            Ansettelsesdetaljer::Maritim(d) => d.f.yrke.clone(),
+            Ansettelsesdetaljer::Forenklet(d) => d.f.yrke.clone(),
+            Ansettelsesdetaljer::Frilanser(d) => d.f.yrke.clone(),
+        }
+    }
 }
 
 #[derive(SimpleObject, Clone)]
@@ -234,7 +353,10 @@ fn window(
             "ansattTilMaaned",
         ));
     }
-    let allowed = c.st.virkningsperiode(&c.institution, org);
+    let allowed = match c.st.cfg.nav_window {
+        super::NavWindow::Virkningsperiode => c.st.virkningsperiode(&c.institution, org),
+        super::NavWindow::Avtaleforhold => c.st.avtaleforhold(&c.institution, org),
+    };
     if !super::rules::missing(&allowed, fra, til).is_empty() {
         return Err(aa_error(
             "AA-101",
@@ -258,17 +380,23 @@ fn overlaps(start: NaiveDate, end: Option<NaiveDate>, fra: YearMonth, til: YearM
     start <= til.last_day() && end.is_none_or(|e| e >= fra.first_day())
 }
 
-fn detaljer(d: &Detaljer) -> Ansettelsesdetaljer {
+fn detaljer(kind: &str, d: &Detaljer) -> Ansettelsesdetaljer {
     let form = if d.ansettelsesform == "fast" {
         "Fast ansettelse"
     } else {
         "Midlertidig ansettelse"
     };
-    Ansettelsesdetaljer {
-        kind: "Ordinaer".into(),
+    let type_name = match kind {
+        data::MARITIMT => "Maritim",
+        data::FRILANSER => "Frilanser",
+        data::FORENKLET => "Forenklet",
+        _ => "Ordinaer",
+    };
+    let f = Felles {
+        kind: type_name.into(),
         arbeidstidsordning: Some(kode("ikkeSkift", "Ikke skift")),
-        ansettelsesform: Some(kode(d.ansettelsesform, form)),
-        yrke: Some(kode(d.yrke_kode, d.yrke_beskrivelse)),
+        ansettelsesform: Some(kode(&d.ansettelsesform, form)),
+        yrke: Some(kode(&d.yrke_kode, &d.yrke_beskrivelse)),
         antall_timer_pr_uke: Some(d.timer_pr_uke),
         avtalt_stillingsprosent: Some(d.stillingsprosent),
         siste_stillingsprosentendring: Some(date(d.fra.first_day())),
@@ -277,6 +405,17 @@ fn detaljer(d: &Detaljer) -> Ansettelsesdetaljer {
             fra: ym(d.fra),
             til: d.til.map(ym),
         },
+    };
+    match type_name {
+        "Maritim" => Ansettelsesdetaljer::Maritim(MaritimAnsettelsesdetaljer {
+            f,
+            fartsomraade: Some(kode("innenriks", "Innenriks")),
+            skipsregister: Some(kode("nor", "Norsk ordinært skipsregister (NOR)")),
+            fartoeystype: Some(kode("skip", "Skip")),
+        }),
+        "Frilanser" => Ansettelsesdetaljer::Frilanser(FrilanserAnsettelsesdetaljer { f }),
+        "Forenklet" => Ansettelsesdetaljer::Forenklet(ForenkletAnsettelsesdetaljer { f }),
+        _ => Ansettelsesdetaljer::Ordinaer(OrdinaerAnsettelsesdetaljer { f }),
     }
 }
 
@@ -298,12 +437,19 @@ fn periode(p: &Person) -> Ansettelsesperiode {
     Ansettelsesperiode {
         startdato: date(e.startdato),
         sluttdato: e.sluttdato.map(date),
-        sluttaarsak: e.sluttaarsak.map(|(k, b)| kode(k, b)),
+        sluttaarsak: e.sluttaarsak.as_ref().map(|(k, b)| kode(k, b)),
         varsling: None,
     }
 }
 
-const ORDINAER: (&str, &str) = ("ordinaertArbeidsforhold", "Ordinært arbeidsforhold");
+fn arbeidsforhold_beskrivelse(kind: &str) -> &'static str {
+    match kind {
+        data::MARITIMT => "Maritimt arbeidsforhold",
+        data::FRILANSER => "Frilanser, oppdragstaker, honorar, personer mm",
+        data::FORENKLET => "Forenklet oppgjørsordning",
+        _ => "Ordinært arbeidsforhold",
+    }
+}
 
 /// The arbeidsforhold of `p` filtered to the window (§7), or `None` when it does not overlap.
 fn arbeidsforhold(
@@ -320,26 +466,28 @@ fn arbeidsforhold(
         .detaljer
         .iter()
         .filter(|d| d.fra <= til && d.til.is_none_or(|t| t >= fra))
-        .map(detaljer)
+        .map(|d| detaljer(&e.kind, d))
         .collect();
     if det.is_empty() {
         if let Some(first) = e.detaljer.iter().min_by_key(|d| d.fra) {
-            det.push(detaljer(first));
+            det.push(detaljer(&e.kind, first));
         }
     }
-    let permisjoner = e
-        .permisjoner
-        .iter()
-        .filter(|x| overlaps(x.startdato, x.sluttdato, fra, til))
-        .map(|x| Permisjon {
-            id: Some(x.id.clone()),
-            kind: kode(x.kode, x.beskrivelse),
-            startdato: date(x.startdato),
-            sluttdato: x.sluttdato.map(date),
-            prosent: x.prosent,
-            varsling: None,
-        })
-        .collect();
+    let in_window = |list: &[data::Permisjon]| -> Vec<Permisjon> {
+        list.iter()
+            .filter(|x| overlaps(x.startdato, x.sluttdato, fra, til))
+            .map(|x| Permisjon {
+                id: Some(x.id.clone()),
+                kind: kode(&x.kode, &x.beskrivelse),
+                startdato: date(x.startdato),
+                sluttdato: x.sluttdato.map(date),
+                prosent: x.prosent,
+                varsling: None,
+            })
+            .collect()
+    };
+    let permisjoner = in_window(&e.permisjoner);
+    let permitteringer = in_window(&e.permitteringer);
     let timer = YearMonth::range(fra, til)
         .filter(|m| {
             st.data
@@ -358,7 +506,7 @@ fn arbeidsforhold(
     Some(Arbeidsforhold {
         id: Some(e.id.clone()),
         uuid: e.uuid.clone(),
-        kind: kode(ORDINAER.0, ORDINAER.1),
+        kind: kode(&e.kind, arbeidsforhold_beskrivelse(&e.kind)),
         arbeidstaker: Arbeidstaker {
             ident: p.id.clone(),
         },
@@ -367,7 +515,7 @@ fn arbeidsforhold(
         ansettelsesperiode: periode(p),
         ansettelsesdetaljer: det,
         permisjoner: Some(permisjoner),
-        permitteringer: Some(Vec::new()),
+        permitteringer: Some(permitteringer),
         timer_med_timeloenn: Some(timer),
         id_historikk: Some(Vec::new()),
         varsler: Some(Vec::new()),
@@ -411,7 +559,7 @@ impl Query {
                         arbeidssted: a.arbeidssted,
                         opplysningspliktig: a.opplysningspliktig,
                         ansettelsesperiode: a.ansettelsesperiode,
-                        yrke: a.ansettelsesdetaljer.last().and_then(|d| d.yrke.clone()),
+                        yrke: a.ansettelsesdetaljer.last().and_then(|d| d.yrke_value()),
                         id_historikk: a.id_historikk,
                         sist_endret: a.sist_endret,
                     })
@@ -570,10 +718,22 @@ pub async fn graphql(
             }
         }
     }
-    // NAV's examples show `"data": {"<query>": null}` next to errors (nav-aareg-otp.md §8.1).
-    if v.get("errors").is_some() && v.get("data").is_none_or(|d| d.is_null()) {
-        if let Some(q) = query_name(&body) {
-            v["data"] = json!({ q: null });
+    // NAV's examples show `"data": {"<query>": null}` next to errors; the sister API removes `data`
+    // (nav-aareg-otp.md §8.1): `SimConfig::aareg_error_data` picks one.
+    if v.get("errors").is_some() {
+        match st.cfg.aareg_error_data {
+            super::AaregErrorData::Null => {
+                if v.get("data").is_none_or(|d| d.is_null()) {
+                    if let Some(q) = query_name(&body) {
+                        v["data"] = json!({ q: null });
+                    }
+                }
+            }
+            super::AaregErrorData::Removed => {
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("data");
+                }
+            }
         }
     }
     ok_json(&v, &headers)

@@ -1,6 +1,7 @@
 //! Simulator administration under `/_sim/` (unauthenticated: the simulator listens on a local address):
 //! `GET /_sim/log`, `GET /_sim/agreements`, `POST /_sim/clients`, `POST /_sim/delegations`,
-//! `POST /_sim/system-users`, `POST /_sim/clock`.
+//! `POST /_sim/system-users`, `POST /_sim/clock`, `POST /_sim/scope-grants`, `GET /_sim/in-flight`,
+//! `POST /_sim/rotate-key`.
 
 use super::state::{Delegation, SimState, SystemUser};
 use super::{ClientAuth, SimClient};
@@ -22,6 +23,9 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/_sim/delegations", post(register_delegation))
         .route("/_sim/system-users", post(register_system_user))
         .route("/_sim/clock", post(clock))
+        .route("/_sim/scope-grants", post(scope_grant))
+        .route("/_sim/in-flight", get(in_flight))
+        .route("/_sim/rotate-key", post(rotate_key))
 }
 
 async fn log(State(st): State<Arc<SimState>>) -> Response {
@@ -80,7 +84,7 @@ async fn register_client(State(st): State<Arc<SimState>>, body: Json<ClientBody>
         scopes: b.scopes,
         auth,
     };
-    st.lock().clients.insert(b.client_id, client);
+    st.register_client(client);
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -88,7 +92,13 @@ async fn register_delegation(
     State(st): State<Arc<SimState>>,
     Json(d): Json<Delegation>,
 ) -> Response {
-    st.lock().delegations.push(d);
+    {
+        let mut inner = st.lock();
+        if !inner.delegations.contains(&d) {
+            inner.delegations.push(d);
+        }
+    }
+    st.save_state();
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -109,6 +119,7 @@ async fn register_system_user(
         vendor_org: b.vendor_org,
         system_user_id: id.clone(),
     });
+    st.save_state();
     Json(json!({ "systemuser_id": id })).into_response()
 }
 
@@ -120,4 +131,49 @@ struct ClockBody {
 async fn clock(State(st): State<Arc<SimState>>, Json(b): Json<ClockBody>) -> Response {
     st.advance(b.advance_secs);
     Json(json!({ "now": st.now() })).into_response()
+}
+
+/// Body of `POST /_sim/scope-grants`: `granted: false` revokes (MP-250), `true` grants again.
+#[derive(Deserialize)]
+struct ScopeGrantBody {
+    consumer: String,
+    scope: String,
+    granted: bool,
+}
+
+async fn scope_grant(State(st): State<Arc<SimState>>, Json(b): Json<ScopeGrantBody>) -> Response {
+    st.set_scope_grant(&b.consumer, &b.scope, b.granted);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn in_flight(State(st): State<Arc<SimState>>) -> Response {
+    let rows: Vec<_> = st
+        .limiter
+        .all()
+        .into_iter()
+        .map(|(api, consumer, s)| {
+            json!({
+                "api": api, "consumer": consumer, "current": s.current, "max": s.max,
+                "admitted": s.admitted, "refused": s.refused,
+            })
+        })
+        .collect();
+    Json(rows).into_response()
+}
+
+async fn rotate_key(State(st): State<Arc<SimState>>) -> Response {
+    let st2 = st.clone();
+    match tokio::task::spawn_blocking(move || st2.rotate_key()).await {
+        Ok(Ok(kid)) => Json(json!({ "kid": kid })).into_response(),
+        Ok(Err(e)) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
 }

@@ -54,7 +54,17 @@ pub fn authorize(state: &SimState, headers: &HeaderMap, scope: &str) -> Result<C
     v.validate_aud = false;
     v.required_spec_claims.clear();
     v.set_issuer(&[state.issuer()]);
-    let data = jsonwebtoken::decode::<serde_json::Value>(token.trim(), &state.key.decoding, &v)
+    let kid = jsonwebtoken::decode_header(token.trim())
+        .map_err(|_| unauth("Ugyldig token"))?
+        .kid;
+    // The key named by `kid` (after a rotation older tokens still verify with their key), else the current one.
+    let key = state
+        .all_keys()
+        .into_iter()
+        .rev()
+        .find(|k| kid.as_deref().is_none_or(|kid| kid == k.kid))
+        .ok_or_else(|| unauth("Ukjent nøkkel (kid)"))?;
+    let data = jsonwebtoken::decode::<serde_json::Value>(token.trim(), &key.decoding, &v)
         .map_err(|_| unauth("Ugyldig token (signatur eller utsteder)"))?;
     let claims = data.claims;
     let exp = claims

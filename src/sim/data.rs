@@ -66,8 +66,8 @@ pub struct Agreement {
 #[derive(Clone, Debug)]
 pub struct Permisjon {
     pub id: String,
-    pub kode: &'static str,
-    pub beskrivelse: &'static str,
+    pub kode: String,
+    pub beskrivelse: String,
     pub startdato: NaiveDate,
     pub sluttdato: Option<NaiveDate>,
     pub prosent: f64,
@@ -80,9 +80,10 @@ pub struct Detaljer {
     pub til: Option<YearMonth>,
     pub stillingsprosent: f64,
     pub timer_pr_uke: f64,
-    pub yrke_kode: &'static str,
-    pub yrke_beskrivelse: &'static str,
-    pub ansettelsesform: &'static str,
+    pub yrke_kode: String,
+    pub yrke_beskrivelse: String,
+    /// `fast` or `midlertidig`.
+    pub ansettelsesform: String,
 }
 
 /// The person's arbeidsforhold in Aa-registeret.
@@ -92,9 +93,16 @@ pub struct Employment {
     pub uuid: String,
     pub startdato: NaiveDate,
     pub sluttdato: Option<NaiveDate>,
-    pub sluttaarsak: Option<(&'static str, &'static str)>,
+    /// (kode, beskrivelse)
+    pub sluttaarsak: Option<(String, String)>,
+    /// Arbeidsforhold type (`ordinaertArbeidsforhold`, `maritimtArbeidsforhold`,
+    /// `frilanserOppdragstakerHonorarPersonerMm`, `forenkletOppgjoersordning`); decides the concrete
+    /// `Ansettelsesdetaljer` type.
+    pub kind: String,
     pub detaljer: Vec<Detaljer>,
     pub permisjoner: Vec<Permisjon>,
+    /// Same shape as permisjoner (`permittering`).
+    pub permitteringer: Vec<Permisjon>,
     pub opprettet: String,
     pub sist_bekreftet: String,
     pub sist_endret: String,
@@ -117,9 +125,9 @@ pub struct IncomeItem {
 #[derive(Clone, Debug)]
 pub struct Person {
     pub id: String,
-    pub ref_: &'static str,
+    pub ref_: String,
     pub employer: String,
-    pub tags: Vec<&'static str>,
+    pub tags: Vec<String>,
     pub shielded: bool,
     /// Months the employer reported the person in its a-meldinger (inclusive).
     pub reported: (YearMonth, YearMonth),
@@ -168,11 +176,16 @@ fn ordinary(fra: YearMonth, pct: f64, yrke: (&'static str, &'static str)) -> Det
         til: None,
         stillingsprosent: pct,
         timer_pr_uke: 37.5 * pct / 100.0,
-        yrke_kode: yrke.0,
-        yrke_beskrivelse: yrke.1,
-        ansettelsesform: "fast",
+        yrke_kode: yrke.0.into(),
+        yrke_beskrivelse: yrke.1.into(),
+        ansettelsesform: "fast".into(),
     }
 }
+
+pub const ORDINAERT: &str = "ordinaertArbeidsforhold";
+pub const MARITIMT: &str = "maritimtArbeidsforhold";
+pub const FRILANSER: &str = "frilanserOppdragstakerHonorarPersonerMm";
+pub const FORENKLET: &str = "forenkletOppgjoersordning";
 
 const SNEKKER: (&str, &str) = ("7115101", "SNEKKER");
 const SELGER: (&str, &str) = ("5223102", "BUTIKKSELGER");
@@ -192,8 +205,10 @@ impl DataSet {
             startdato: start,
             sluttdato: slutt,
             sluttaarsak: None,
+            kind: ORDINAERT.into(),
             detaljer: Vec::new(),
             permisjoner: Vec::new(),
+            permitteringer: Vec::new(),
             opprettet: stamp(start.succ_opt().unwrap_or(start), "09:14:02.118"),
             sist_bekreftet: stamp(r.plus(1).first_day().with_day_5(), "21:40"),
             sist_endret: stamp(r.plus(1).first_day().with_day_5(), "21:40:13"),
@@ -209,7 +224,7 @@ impl DataSet {
         ];
         let mut p02 = employment(2, date(2020, 1, 1), None);
         p02.detaljer = vec![Detaljer {
-            ansettelsesform: "midlertidig",
+            ansettelsesform: "midlertidig".into(),
             ..ordinary(y2020, 20.0, SNEKKER)
         }];
         let mut p03 = employment(3, date(2019, 9, 1), None);
@@ -219,16 +234,16 @@ impl DataSet {
         p04.permisjoner = vec![
             Permisjon {
                 id: "P1".into(),
-                kode: "andreLovfestedePermisjoner",
-                beskrivelse: "Andre lovfestede permisjoner",
+                kode: "andreLovfestedePermisjoner".into(),
+                beskrivelse: "Andre lovfestede permisjoner".into(),
                 startdato: m.plus(-2).first_day(),
                 sluttdato: Some(m.plus(1).last_day()),
                 prosent: 50.0,
             },
             Permisjon {
                 id: "P2".into(),
-                kode: "permisjonMedForeldrepenger",
-                beskrivelse: "Permisjon med foreldrepenger",
+                kode: "permisjonMedForeldrepenger".into(),
+                beskrivelse: "Permisjon med foreldrepenger".into(),
                 startdato: m.first_day(),
                 sluttdato: Some(m.plus(2).last_day()),
                 prosent: 50.0,
@@ -237,8 +252,8 @@ impl DataSet {
         let end5 = m.plus(-1);
         let mut p05 = employment(5, date(2018, 8, 1), Some(end5.last_day()));
         p05.sluttaarsak = Some((
-            "arbeidstakerHarSagtOppSelv",
-            "Arbeidstaker har sagt opp selv",
+            "arbeidstakerHarSagtOppSelv".into(),
+            "Arbeidstaker har sagt opp selv".into(),
         ));
         p05.detaljer = vec![Detaljer {
             til: Some(end5),
@@ -247,23 +262,23 @@ impl DataSet {
         let end6 = m.plus(-8);
         let mut p06 = employment(6, date(2022, 2, 1), Some(end6.last_day()));
         p06.sluttaarsak = Some((
-            "kontraktEngasjementEllerVikariatErUtloept",
-            "Kontrakt, engasjement eller vikariat er utløpt",
+            "kontraktEngasjementEllerVikariatErUtloept".into(),
+            "Kontrakt, engasjement eller vikariat er utløpt".into(),
         ));
         p06.detaljer = vec![Detaljer {
             til: Some(end6),
-            ansettelsesform: "midlertidig",
+            ansettelsesform: "midlertidig".into(),
             ..ordinary(ym(2022, 2), 60.0, SELGER)
         }];
         let mut p07 = employment(7, date(2023, 1, 1), None);
         p07.detaljer = vec![ordinary(ym(2023, 1), 100.0, SELGER)];
 
         let person =
-            |id: &str, ref_, employer: &str, tags: Vec<&'static str>, e: Employment| Person {
+            |id: &str, ref_: &str, employer: &str, tags: Vec<&str>, e: Employment| Person {
                 id: id.to_string(),
-                ref_,
+                ref_: ref_.to_string(),
                 employer: employer.to_string(),
-                tags,
+                tags: tags.into_iter().map(str::to_string).collect(),
                 shielded: false,
                 reported: (y2020, r),
                 income: Some((y2020, r)),
@@ -391,6 +406,97 @@ impl DataSet {
         }
     }
 
+    /// A data set generated from a workbook's Testdata rows (`run --env sim` with the user's own workbook).
+    ///
+    /// - `Pensjonsinnretning` → the institution.
+    /// - `Opplysningspliktig` → an employer; `underenhet:<orgnr>` names its underenhet (else one is derived).
+    ///   With an `Avtalereferanse` (and `Avtale fra`, default 2021-01, `Avtale til`) its a-meldinger name the
+    ///   institution in those months; the agreement is pre-registered unless the row has `ikke_registrert`
+    ///   (or `ingen_avtale`, which also means the employer names nobody).
+    /// - `Inntektsmottaker` → a person at the employer of `Opplysningspliktig-ref`, generated from its tags
+    ///   ([`PersonSpec::from_tags`]).
+    ///
+    /// Rows equal to the built-in data set (same id, employer and tags) keep the built-in details, so the bundled
+    /// workbook gives exactly [`DataSet::default_for`].
+    pub fn from_testdata(rows: &[crate::workbook::TestData], today: NaiveDate) -> DataSet {
+        let builtin = DataSet::default_for(today);
+        let norm = |s: &str| crate::workbook::normalise(s);
+        let mut d = DataSet {
+            orgs: Vec::new(),
+            persons: Vec::new(),
+            employer_reports: Vec::new(),
+            initial_agreements: Vec::new(),
+            ..builtin.clone()
+        };
+        if let Some(pi) = rows.iter().find(|r| norm(&r.kind) == "pensjonsinnretning") {
+            d.institution = pi.identifikator.trim().to_string();
+        }
+        let mut refs: Vec<(String, String)> = Vec::new();
+        for r in rows
+            .iter()
+            .filter(|r| norm(&r.kind) == "opplysningspliktig")
+        {
+            let orgnr = r.identifikator.trim().to_string();
+            refs.push((r.r#ref.clone(), orgnr.clone()));
+            let tagged = r
+                .egenskaper
+                .iter()
+                .find_map(|t| t.strip_prefix("underenhet:"))
+                .map(|u| u.trim().to_string());
+            let virksomhet = tagged
+                .or_else(|| builtin.org(&orgnr).map(|o| o.virksomhet.clone()))
+                .unwrap_or_else(|| derive_underenhet(&orgnr));
+            d.orgs.push(Org {
+                orgnr: orgnr.clone(),
+                navn: r.navn.clone(),
+                virksomhet,
+            });
+            let has = |t: &str| r.egenskaper.iter().any(|x| x == t);
+            if has("ingen_avtale") {
+                continue;
+            }
+            if let Some(reference) = r.avtalereferanse.as_ref().filter(|a| !a.trim().is_empty()) {
+                let fra = r.avtale_fra.unwrap_or(ym(2021, 1));
+                d.employer_reports.push(EmployerReport {
+                    opplysningspliktig: orgnr.clone(),
+                    institution: d.institution.clone(),
+                    fra,
+                    til: r.avtale_til,
+                });
+                if !has("ikke_registrert") {
+                    d.initial_agreements.push(Agreement {
+                        institution: d.institution.clone(),
+                        opplysningspliktig: orgnr.clone(),
+                        avtalereferanse: reference.trim().to_string(),
+                        fra,
+                        til: r.avtale_til,
+                    });
+                }
+            }
+        }
+        let mut n = 100;
+        for r in rows.iter().filter(|r| norm(&r.kind) == "inntektsmottaker") {
+            let id = r.identifikator.trim().to_string();
+            let employer = r
+                .opplysningspliktig_ref
+                .as_ref()
+                .and_then(|er| refs.iter().find(|(rf, _)| rf == er))
+                .map(|(_, o)| o.clone())
+                .or_else(|| d.orgs.first().map(|o| o.orgnr.clone()))
+                .unwrap_or_default();
+            n += 1;
+            let same = builtin
+                .person(&id)
+                .filter(|p| p.employer == employer && p.tags == r.egenskaper);
+            let person = match same {
+                Some(p) => p.clone(),
+                None => PersonSpec::from_tags(&id, &r.r#ref, &employer, &r.egenskaper).build(&d, n),
+            };
+            d.persons.push(person);
+        }
+        d
+    }
+
     pub fn current_month(&self) -> YearMonth {
         YearMonth::of(self.today)
     }
@@ -489,5 +595,188 @@ mod tests {
         assert_eq!(d.m.to_string(), "2026-10");
         let pend = d.person(P_END).unwrap();
         assert_eq!(pend.employment.sluttdato.unwrap().to_string(), "2026-09-30");
+    }
+}
+
+/// A valid organisation number for an employer's underenhet: the employer's first six digits, then 41, 42, …
+/// plus the check digit (the built-in employers use the same scheme with 41/51/61).
+pub fn derive_underenhet(orgnr: &str) -> String {
+    let head: String = orgnr.chars().take(6).collect();
+    for k in 41..100 {
+        for c in 0..10 {
+            let cand = format!("{head}{k}{c}");
+            if cand != orgnr && crate::ids::is_valid_orgnr(&cand) {
+                return cand;
+            }
+        }
+    }
+    orgnr.to_string()
+}
+
+/// How to generate one person, from the data file or from Testdata tags.
+///
+/// Tags: `har_inntekt` (income every reported month; the default), `ingen_inntekt_IM010` (reported, never any
+/// income), `skjermet_fortrolig` / `skjermet_strengt_fortrolig` (shielded), `flere_permisjoner` (two overlapping
+/// 50 % permisjoner covering M), `permittert` (a 100 % permittering M−1 … M+1), `avsluttet_arbeidsforhold`
+/// (sluttdato = last day of M−1, reported and paid until then), `sluttaarsak:<kode>`, `frilanser` (arbeidsforhold
+/// type `frilanserOppdragstakerHonorarPersonerMm`), `maritim` (`maritimtArbeidsforhold`), `dnr` (informative: the
+/// id is a d-number).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonSpec {
+    pub id: String,
+    #[serde(default, rename = "ref")]
+    pub ref_: Option<String>,
+    pub employer: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// First month the employer reported the person (default 2020-01, or the start month if later).
+    pub reported_from: Option<YearMonth>,
+    /// Last reported month (default: the month before today's, or the month of `sluttdato`).
+    pub reported_to: Option<YearMonth>,
+    /// Monthly fixed salary (default 45 000).
+    pub fastloenn: Option<f64>,
+    /// `timeloenn` 3 125 (12.5 hours) in March, June, September, December.
+    #[serde(default)]
+    pub timeloenn: bool,
+    /// `sykepenger` 8 400 from NAV in every fifth month.
+    #[serde(default)]
+    pub sykepenger: bool,
+    /// Arbeidsforhold start (default 2019-01-01).
+    pub startdato: Option<NaiveDate>,
+    /// Arbeidsforhold end (default: none; last day of M−1 with `avsluttet_arbeidsforhold`).
+    pub sluttdato: Option<NaiveDate>,
+    /// Default 100.
+    pub stillingsprosent: Option<f64>,
+}
+
+fn sluttaarsak_text(kode: &str) -> String {
+    match kode {
+        "arbeidstakerHarSagtOppSelv" => "Arbeidstaker har sagt opp selv",
+        "kontraktEngasjementEllerVikariatErUtloept" => {
+            "Kontrakt, engasjement eller vikariat er utløpt"
+        }
+        "arbeidsgiverHarSagtOppArbeidstaker" => "Arbeidsgiver har sagt opp arbeidstaker",
+        "arbeidstakerHarOppnaaddAldersgrense" => "Arbeidstaker har oppnådd aldersgrense",
+        "arbeidsforholdetVarFeilaktigRegistrert" => "Arbeidsforholdet var feilaktig registrert",
+        "dodsfall" => "Dødsfall",
+        _ => kode,
+    }
+    .to_string()
+}
+
+impl PersonSpec {
+    /// A spec from a Testdata row's tags (everything else defaulted).
+    pub fn from_tags(id: &str, ref_: &str, employer: &str, tags: &[String]) -> PersonSpec {
+        PersonSpec {
+            id: id.into(),
+            ref_: Some(ref_.into()),
+            employer: employer.into(),
+            tags: tags.to_vec(),
+            ..PersonSpec::default()
+        }
+    }
+
+    fn has(&self, t: &str) -> bool {
+        self.tags.iter().any(|x| x == t)
+    }
+
+    /// The person, for the data set `d` (its `today`, `m`, `last_reported`); `n` numbers the arbeidsforhold.
+    pub fn build(&self, d: &DataSet, n: u32) -> Person {
+        let m = d.m;
+        let start = self.startdato.unwrap_or(date(2019, 1, 1));
+        let ended = self.has("avsluttet_arbeidsforhold");
+        let slutt = self
+            .sluttdato
+            .or_else(|| ended.then(|| m.plus(-1).last_day()));
+        let last = slutt
+            .map(YearMonth::of)
+            .unwrap_or(d.last_reported)
+            .min(d.last_reported);
+        let first = YearMonth::of(start).max(ym(2020, 1));
+        let reported = (
+            self.reported_from.unwrap_or(first),
+            self.reported_to.unwrap_or(last),
+        );
+        let income = (!self.has("ingen_inntekt_IM010")).then_some(reported);
+        let kind = if self.has("frilanser") {
+            FRILANSER
+        } else if self.has("maritim") {
+            MARITIMT
+        } else {
+            ORDINAERT
+        };
+        let pct = self.stillingsprosent.unwrap_or(100.0);
+        let stamp = |x: NaiveDate, t: &str| format!("{x}T{t}");
+        let confirmed = d.last_reported.plus(1).first_day().with_day_5();
+        let mut e = Employment {
+            id: format!("AF-{n:04}"),
+            uuid: uuid_for(n),
+            startdato: start,
+            sluttdato: slutt,
+            sluttaarsak: self
+                .tags
+                .iter()
+                .find_map(|t| t.strip_prefix("sluttaarsak:"))
+                .map(|k| (k.trim().to_string(), sluttaarsak_text(k.trim()))),
+            kind: kind.into(),
+            detaljer: vec![Detaljer {
+                til: slutt.map(YearMonth::of),
+                ansettelsesform: if kind == FRILANSER {
+                    "midlertidig".into()
+                } else {
+                    "fast".into()
+                },
+                ..ordinary(YearMonth::of(start), pct, SNEKKER)
+            }],
+            permisjoner: Vec::new(),
+            permitteringer: Vec::new(),
+            opprettet: stamp(start.succ_opt().unwrap_or(start), "09:14:02.118"),
+            sist_bekreftet: stamp(confirmed, "21:40"),
+            sist_endret: stamp(confirmed, "21:40:13"),
+        };
+        if self.has("flere_permisjoner") {
+            e.permisjoner = vec![
+                Permisjon {
+                    id: "P1".into(),
+                    kode: "andreLovfestedePermisjoner".into(),
+                    beskrivelse: "Andre lovfestede permisjoner".into(),
+                    startdato: m.plus(-2).first_day(),
+                    sluttdato: Some(m.plus(1).last_day()),
+                    prosent: 50.0,
+                },
+                Permisjon {
+                    id: "P2".into(),
+                    kode: "permisjonMedForeldrepenger".into(),
+                    beskrivelse: "Permisjon med foreldrepenger".into(),
+                    startdato: m.first_day(),
+                    sluttdato: Some(m.plus(2).last_day()),
+                    prosent: 50.0,
+                },
+            ];
+        }
+        if self.has("permittert") {
+            e.permitteringer = vec![Permisjon {
+                id: "PT1".into(),
+                kode: "permittering".into(),
+                beskrivelse: "Permittering".into(),
+                startdato: m.plus(-1).first_day(),
+                sluttdato: Some(m.plus(1).last_day()),
+                prosent: 100.0,
+            }];
+        }
+        Person {
+            id: self.id.clone(),
+            ref_: self.ref_.clone().unwrap_or_default(),
+            employer: self.employer.clone(),
+            tags: self.tags.clone(),
+            shielded: self.has("skjermet_fortrolig") || self.has("skjermet_strengt_fortrolig"),
+            reported,
+            income,
+            fastloenn: self.fastloenn.unwrap_or(45_000.0),
+            timeloenn: self.timeloenn,
+            sykepenger: self.sykepenger,
+            employment: e,
+        }
     }
 }

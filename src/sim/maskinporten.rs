@@ -32,6 +32,31 @@ const ALLOWED_CLAIMS: [&str; 12] = [
     "nbf",
 ];
 const DELEGATION_SOURCE: &str = "https://tt02.altinn.no/";
+/// A registered key (`kid`) expires one year after its registration (MP-121).
+const KEY_MAX_AGE_SECS: i64 = 365 * 24 * 3600;
+/// Scopes of other integration types (ID-porten / OpenID Connect): never issued by Maskinporten (MP-201).
+const NOT_MASKINPORTEN_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
+
+fn forbidden(desc: String) -> MpError {
+    MpError {
+        status: StatusCode::FORBIDDEN,
+        error: "access_denied",
+        description: desc,
+    }
+}
+
+fn not_granted(consumer: &str, scope: &str) -> MpError {
+    forbidden(format!(
+        "MP-250: Consumer {consumer} has not been granted access to the scope {scope}"
+    ))
+}
 
 /// A refused grant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +107,8 @@ pub async fn metadata(State(st): State<Arc<SimState>>) -> Json<Value> {
 }
 
 pub async fn jwks(State(st): State<Arc<SimState>>) -> Json<Value> {
-    Json(json!({ "keys": [st.key.jwk.clone()] }))
+    let keys: Vec<Value> = st.all_keys().iter().rev().map(|k| k.jwk.clone()).collect();
+    Json(json!({ "keys": keys }))
 }
 
 pub async fn token(
@@ -235,6 +261,17 @@ fn authenticate(
                 "MP-100: Invalid assertion. Client authentication failed. Unknown kid {kid}"
             )));
         }
+        let registered = st
+            .lock()
+            .client_registered
+            .get(&client.client_id)
+            .copied()
+            .unwrap_or(0);
+        if registered > 0 && st.now() - registered > KEY_MAX_AGE_SECS {
+            return Err(grant(
+                "MP-121: Invalid assertion. Expired key: the registered key is more than one year old",
+            ));
+        }
         let key = DecodingKey::from_rsa_pem(public_key_pem.as_bytes()).map_err(|_| {
             grant("MP-121: Invalid assertion. The registered key is not a usable RSA key")
         })?;
@@ -375,6 +412,15 @@ fn issue(st: &SimState, form: &HashMap<String, String>) -> Result<Value, MpError
                 .into(),
         });
     }
+    if let Some(bad) = scopes.iter().find(|s| NOT_MASKINPORTEN_SCOPES.contains(*s)) {
+        return Err(MpError {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_scope",
+            description: format!(
+                "MP-201: Token request contains scopes not allowed for maskinporten: {bad}"
+            ),
+        });
+    }
     if let Some(bad) = scopes
         .iter()
         .find(|s| !client.scopes.iter().any(|c| c == *s))
@@ -384,6 +430,10 @@ fn issue(st: &SimState, form: &HashMap<String, String>) -> Result<Value, MpError
             error: "invalid_scope",
             description: format!("MP-200: Token request contains invalid scopes for client: {bad}"),
         });
+    }
+    // 13. the client's organisation is granted every scope (unless revoked)
+    if let Some(s) = scopes.iter().find(|s| !st.scope_granted(&client.orgnr, s)) {
+        return Err(not_granted(&client.orgnr, s));
     }
     // 14. consumer_org (API delegation) and authorization_details (system user)
     let party =
@@ -426,6 +476,10 @@ fn issue(st: &SimState, form: &HashMap<String, String>) -> Result<Value, MpError
                 });
             }
         }
+        drop(inner);
+        if let Some(s) = scopes.iter().find(|s| !st.scope_granted(co, s)) {
+            return Err(not_granted(co, s));
+        }
         supplier = Some(client.orgnr.clone());
         consumer = co.to_string();
     }
@@ -462,16 +516,16 @@ fn issue(st: &SimState, form: &HashMap<String, String>) -> Result<Value, MpError
     if let Some(pid) = claims.get("pid") {
         at["pid"] = pid.clone();
     }
+    let key = st.signing_key();
     let header = Header {
-        kid: Some(st.key.kid.clone()),
+        kid: Some(key.kid.clone()),
         ..Header::new(Algorithm::RS256)
     };
-    let access_token =
-        jsonwebtoken::encode(&header, &at, &st.key.encoding).map_err(|e| MpError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            error: "server_error",
-            description: e.to_string(),
-        })?;
+    let access_token = jsonwebtoken::encode(&header, &at, &key.encoding).map_err(|e| MpError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        error: "server_error",
+        description: e.to_string(),
+    })?;
     let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",

@@ -8,6 +8,7 @@ mod aareg;
 mod admin;
 mod auth;
 pub mod data;
+pub mod datafile;
 pub mod faults;
 mod inntekt;
 mod inntektsmottakere;
@@ -22,7 +23,8 @@ mod tjenestepensjonsavtale;
 
 pub use auth::{SCOPE_AAREG, SCOPE_INNTEKT, SCOPE_INNTEKTSMOTTAKERE, SCOPE_TJENESTEPENSJONSAVTALE};
 pub use data::Agreement;
-pub use state::{Delegation, SystemUser};
+pub use limiter::InFlight;
+pub use state::{Delegation, ScopeRevocation, SystemUser};
 
 use state::SimState;
 use std::sync::Arc;
@@ -41,6 +43,26 @@ pub enum NoIncomeCode {
     Im010,
 }
 
+/// Which window Aa-registeret OTP checks the queried months against (AA-101); the documentation does not say.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NavWindow {
+    /// avtaleforhold months −15 … +1 (default).
+    #[default]
+    Virkningsperiode,
+    /// The avtaleforhold months only.
+    Avtaleforhold,
+}
+
+/// The shape of an Aa-registeret GraphQL error answer (nav-aareg-otp.md §8.1 shows both).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AaregErrorData {
+    /// `"data": {"<query>": null}` next to `errors` (NAV's doc examples). Default.
+    #[default]
+    Null,
+    /// No `data` member at all (the sister API's current code).
+    Removed,
+}
+
 /// Simulator settings.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -55,6 +77,15 @@ pub struct SimConfig {
     pub data: Option<PathBuf>,
     /// `--state FILE`.
     pub state: Option<PathBuf>,
+    /// `--clients FILE`: Maskinporten clients (and delegations) registered at start (docs/simulator.md §13).
+    pub clients: Option<PathBuf>,
+    /// A workbook's Testdata rows: serve a data set generated from their tags instead of the built-in one
+    /// (`run --env sim` with the user's own workbook). `data` wins when both are set.
+    pub testdata: Option<Vec<crate::workbook::TestData>>,
+    /// The AA-101 window rule.
+    pub nav_window: NavWindow,
+    /// `data: {q: null}` or no `data` in GraphQL error answers.
+    pub aareg_error_data: AaregErrorData,
 }
 
 impl SimConfig {
@@ -66,6 +97,10 @@ impl SimConfig {
             faults: None,
             data: None,
             state: None,
+            clients: None,
+            testdata: None,
+            nav_window: NavWindow::default(),
+            aareg_error_data: AaregErrorData::default(),
         }
     }
 }
@@ -159,10 +194,35 @@ impl SimHandle {
     /// Register a Maskinporten client (the harness does this for its ephemeral certificate in `--env sim`).
     /// A client with the same id is replaced.
     pub fn register_client(&self, client: SimClient) {
-        self.state
-            .lock()
-            .clients
-            .insert(client.client_id.clone(), client);
+        self.state.register_client(client);
+    }
+
+    /// Take `scope` away from `consumer` (orgnr): its grants then fail with 403 MP-250. By default every
+    /// consumer is granted every scope.
+    pub fn revoke_scope(&self, consumer: &str, scope: &str) {
+        self.state.set_scope_grant(consumer, scope, false);
+    }
+
+    /// Undo [`SimHandle::revoke_scope`].
+    pub fn grant_scope(&self, consumer: &str, scope: &str) {
+        self.state.set_scope_grant(consumer, scope, true);
+    }
+
+    /// In-flight statistics of a Skatteetaten API (`inntekt`, `inntektsmottakere`, `tjenestepensjonsavtale`)
+    /// for a consumer organisation: calls in flight now, the most at once, admitted and refused (429) calls.
+    pub fn in_flight(&self, api: &str, consumer: &str) -> InFlight {
+        self.state.limiter.stats(api, consumer)
+    }
+
+    /// Key rotation: a new signing key (new `kid`) signs tokens from now on; the old keys stay in the JWKS and
+    /// tokens signed with them are accepted until they expire. Returns the new kid (RSA generation takes ~1 s).
+    pub fn rotate_key(&self) -> Result<String, SimError> {
+        self.state.rotate_key()
+    }
+
+    /// The `kid` that signs new tokens.
+    pub fn current_kid(&self) -> String {
+        self.state.signing_key().kid.clone()
     }
 
     /// Register an Altinn API delegation (`consumer` delegated `scope` to `supplier`), for `consumer_org` grants.
@@ -172,10 +232,13 @@ impl SimHandle {
             supplier: supplier.into(),
             scope: scope.into(),
         };
-        let mut inner = self.state.lock();
-        if !inner.delegations.contains(&d) {
-            inner.delegations.push(d);
+        {
+            let mut inner = self.state.lock();
+            if !inner.delegations.contains(&d) {
+                inner.delegations.push(d);
+            }
         }
+        self.state.save_state();
     }
 
     /// Register an Altinn system user of `vendor_org` approved by `customer_org`; returns the system user id.
@@ -187,6 +250,7 @@ impl SimHandle {
             system_user_id: id.clone(),
             system_id: format!("{vendor_org}_dsop_harness"),
         });
+        self.state.save_state();
         id
     }
 

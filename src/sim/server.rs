@@ -81,7 +81,7 @@ fn ske_api(api: &str) -> Option<SkeApi> {
 }
 
 /// The answer for an injected fault.
-async fn fault_response(api: &str, action: FaultAction, req: Request) -> Response {
+async fn fault_response(st: &SimState, api: &str, action: FaultAction, req: Request) -> Response {
     let headers = req.headers().clone();
     match action {
         FaultAction::Timeout => {
@@ -103,7 +103,7 @@ async fn fault_response(api: &str, action: FaultAction, req: Request) -> Respons
                 &headers,
             ),
             ("aareg", _) => {
-                let q = body_query(req).await;
+                let q = body_query(st, req).await;
                 let mut r = aareg::ok_json(
                     &aareg::error_body(
                         "AA-201",
@@ -131,7 +131,7 @@ async fn fault_response(api: &str, action: FaultAction, req: Request) -> Respons
                     .into_response();
             }
             if api == "aareg" {
-                let q = body_query(req).await;
+                let q = body_query(st, req).await;
                 return aareg::ok_json(
                     &aareg::error_body(
                         &code,
@@ -154,7 +154,11 @@ async fn fault_response(api: &str, action: FaultAction, req: Request) -> Respons
     }
 }
 
-async fn body_query(req: Request) -> Option<&'static str> {
+/// The query name for an error answer's `data: {q: null}`, or `None` when `data` is to be left out.
+async fn body_query(st: &SimState, req: Request) -> Option<&'static str> {
+    if st.cfg.aareg_error_data == super::AaregErrorData::Removed {
+        return None;
+    }
     let bytes = axum::body::to_bytes(req.into_body(), 1 << 20).await.ok()?;
     aareg::query_name(&bytes)
 }
@@ -181,29 +185,37 @@ async fn around(State(st): State<Arc<SimState>>, mut req: Request, next: Next) -
         }
         correlation_id = Some(id);
     }
-    let response = match api {
-        Some(api) => {
-            // Skatteetaten APIs spend their latency inside the concurrency slot (skatteetaten::admit).
-            let ms = if ske_api(api).is_some() {
-                0
-            } else {
-                st.faults.latency_ms(api)
-            };
-            if ms > 0 {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
+    // The request is served on its own task: when the client goes away mid-request (a killed harness), the
+    // simulator still finishes it, applies its change and logs it, as a real server would.
+    let task = tokio::spawn(async move {
+        let response = match api {
+            Some(api) => {
+                // Skatteetaten APIs spend their latency inside the concurrency slot (skatteetaten::admit).
+                let ms = if ske_api(api).is_some() {
+                    0
+                } else {
+                    st.faults.latency_ms(api)
+                };
+                if ms > 0 {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
+                match st.faults.decide(api) {
+                    Some(action) => fault_response(&st, api, action, req).await,
+                    None => next.run(req).await,
+                }
             }
-            match st.faults.decide(api) {
-                Some(action) => fault_response(api, action, req).await,
-                None => next.run(req).await,
-            }
-        }
-        None => next.run(req).await,
-    };
-    st.log(LoggedRequest {
-        method,
-        path,
-        status: response.status().as_u16(),
-        correlation_id,
+            None => next.run(req).await,
+        };
+        st.log(LoggedRequest {
+            method,
+            path,
+            status: response.status().as_u16(),
+            correlation_id,
+        });
+        response
     });
-    response
+    match task.await {
+        Ok(r) => r,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }

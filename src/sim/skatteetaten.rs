@@ -3,12 +3,12 @@
 //! concurrency limit.
 
 use super::auth::{authorize, AuthFail, Caller};
+use super::limiter::Permit;
 use super::state::SimState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use tokio::sync::OwnedSemaphorePermit;
 
 pub const KORRELASJONSID: &str = "korrelasjonsid";
 
@@ -106,7 +106,7 @@ pub async fn admit(
     st: &SimState,
     api: SkeApi,
     headers: &HeaderMap,
-) -> Result<(Caller, OwnedSemaphorePermit), Box<Response>> {
+) -> Result<(Caller, Permit), Box<Response>> {
     let caller = match authorize(st, headers, api.scope()) {
         Ok(c) => c,
         Err(AuthFail::Unauthenticated(m)) => {
@@ -137,10 +137,9 @@ pub async fn admit(
     {
         let ok = accept.split(',').any(|t| {
             let t = t.split(';').next().unwrap_or("").trim();
-            matches!(
-                t,
-                "" | "*/*" | "application/*" | "application/json" | "application/xml"
-            )
+            // `application/xml` alone is refused: the simulator does not render the XML forms (Choice,
+            // docs/simulator.md §4).
+            matches!(t, "" | "*/*" | "application/*" | "application/json")
         });
         if !ok {
             let code = match api {
@@ -151,7 +150,7 @@ pub async fn admit(
             return Err(Box::new(feil(
                 api,
                 code,
-                "Dataformatfeil: kun json eller xml støttes",
+                "Dataformatfeil: simulatoren leverer kun json (application/json)",
                 headers,
             )));
         }

@@ -129,6 +129,42 @@ pub fn sign_grant(id: &TestIdentity, claims: &Value) -> Result<String, String> {
     jsonwebtoken::encode(&header, claims, &key).map_err(|e| e.to_string())
 }
 
+/// The public key (SPKI PEM) of a PKCS#8 private key PEM (for `kid` clients).
+pub fn public_key_pem(private_pkcs8_pem: &str) -> Result<String, String> {
+    use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(private_pkcs8_pem).map_err(|e| e.to_string())?;
+    rsa::RsaPublicKey::from(&key)
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| e.to_string())
+}
+
+/// A `kid` client (a pre-registered key instead of a business certificate), e.g. a third-party vendor's.
+pub fn kid_client(
+    client_id: &str,
+    orgnr: &str,
+    scopes: &[&str],
+    kid: &str,
+    public_key_pem: &str,
+) -> SimClient {
+    SimClient {
+        client_id: client_id.into(),
+        orgnr: orgnr.into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        auth: ClientAuth::Kid {
+            kid: kid.into(),
+            public_key_pem: public_key_pem.into(),
+        },
+    }
+}
+
+/// Sign `claims` with a private key PEM and `kid` in the header (RS256), the `kid` client's grant.
+pub fn sign_grant_kid(key_pem: &str, kid: &str, claims: &Value) -> Result<String, String> {
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    let key = EncodingKey::from_rsa_pem(key_pem.as_bytes()).map_err(|e| e.to_string())?;
+    jsonwebtoken::encode(&header, claims, &key).map_err(|e| e.to_string())
+}
+
 /// POST a grant to the token endpoint; returns (HTTP status, JSON body).
 pub async fn post_grant(
     http: &reqwest::Client,

@@ -12,11 +12,14 @@ use std::path::{Path, PathBuf};
 pub mod generate;
 pub mod headers;
 pub mod load;
+pub mod mapping;
 mod reader;
 pub mod source;
+mod styles;
 mod writer;
 
 pub use generate::build_from_source;
+pub use mapping::{read_mapped, read_maybe_mapped};
 pub use reader::{api_of_operation, parse_mandatory, read_with, ReadOptions};
 pub use writer::write_filled;
 

@@ -15,12 +15,16 @@ pub struct ReadOptions {
     /// Require the machine columns the harness needs to run (`Operasjon`, `Inndata`, and one of
     /// `Forventet HTTP-status` / `Forventet feilkode`). Off for listing/inspecting a Bits file as it is.
     pub require_machine_columns: bool,
+    /// Require a Testdata sheet. Off when reading a Bits file through a mapping (the bundled test data is
+    /// used when the file has none).
+    pub require_testdata: bool,
 }
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             require_machine_columns: true,
+            require_testdata: true,
         }
     }
 }
@@ -188,6 +192,16 @@ pub fn read_with(path: &Path, opts: &ReadOptions) -> Result<Workbook, WorkbookEr
         file: file.clone(),
         problems,
     })?;
+    read_loaded(path, loaded, opts)
+}
+
+/// Read and validate a workbook already loaded (from a file or from memory); `path` names it.
+pub(crate) fn read_loaded(
+    path: &Path,
+    loaded: load::Loaded,
+    opts: &ReadOptions,
+) -> Result<Workbook, WorkbookError> {
+    let file = path.display().to_string();
     let mut sheets = loaded.sheets;
     for s in &mut sheets {
         s.expand_merged();
@@ -216,6 +230,7 @@ pub fn read_with(path: &Path, opts: &ReadOptions) -> Result<Workbook, WorkbookEr
                 wb.unknown_columns.push((sheets[*i].name.clone(), text.clone(), *col));
             }
         }
+        None if !opts.require_testdata => {}
         None => p.error(
             "",
             "no Testdata sheet (named Testdata, Testdata og testpersoner or Test data, or with a Ref and Identifikator header)",
@@ -288,7 +303,8 @@ fn check_columns(sheet: &str, h: &HeaderMap, opts: &ReadOptions, p: &mut Problem
         format!(
             "add these columns to the header row (row {}) and fill them per case: Operasjon (e.g. `GET inntekter`), \
              Inndata (key=value pairs), and Forventet HTTP-status (e.g. `200`) and/or Forventet feilkode (e.g. `AA-101`); \
-             see the bundled workbook for examples",
+             see the bundled workbook for examples. Or tie the file's case ids to the bundled cases with a mapping \
+             file: --mapping mapping.toml (see docs/workbook.md)",
             h.row + 1
         ),
     );
@@ -331,6 +347,10 @@ fn read_info(sheet: &LoadedSheet, h: Option<&HeaderMap>) -> Vec<InfoEntry> {
 
 /// The red banner `write_filled` puts above a simulated run's sheets.
 pub(crate) fn is_banner(text: &str) -> bool {
+    // Cheap pre-check: both banners start with an S.
+    if !text.trim_start().starts_with(['S', 's']) {
+        return false;
+    }
     let n = super::normalise(text);
     n.starts_with("simulertkjoring") || n.starts_with("simulatedrun")
 }
@@ -719,18 +739,20 @@ fn read_cases(
         });
     }
 
-    // Group rows by id, in order of first appearance.
-    let mut order: Vec<String> = Vec::new();
+    // Group rows by id (case-insensitive), in order of first appearance; linear in the number of rows.
+    let mut order: Vec<(String, Vec<&RawRow>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for r in &rows {
-        if !order.iter().any(|o| o.eq_ignore_ascii_case(&r.id)) {
-            order.push(r.id.clone());
+        let key = r.id.to_ascii_lowercase();
+        match index.get(&key) {
+            Some(i) => order[*i].1.push(r),
+            None => {
+                index.insert(key, order.len());
+                order.push((r.id.clone(), vec![r]));
+            }
         }
     }
-    for id in order {
-        let mut group: Vec<&RawRow> = rows
-            .iter()
-            .filter(|r| r.id.eq_ignore_ascii_case(&id))
-            .collect();
+    for (id, mut group) in order {
         let Some(first) = group.first().copied() else {
             continue;
         };
@@ -801,7 +823,18 @@ fn read_cases(
                 row: rr,
                 cells: Vec::new(),
             };
-            for (canon, col) in &h.columns {
+            // The cells of the machine columns (and id/API/Obligatorisk), for error messages; not every column,
+            // which would cost two allocations per cell on large sheets.
+            for (canon, col) in h.columns.iter().filter(|(c, _)| {
+                headers::STEP_COLUMNS.contains(c)
+                    || [
+                        headers::TC_ID,
+                        headers::TC_API,
+                        headers::TC_MANDATORY,
+                        headers::TC_TESTDATA_REF,
+                    ]
+                    .contains(c)
+            }) {
                 step.cells
                     .push((canon.to_string(), CellRef::new(&sheet.name, rr, *col)));
             }

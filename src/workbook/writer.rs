@@ -6,6 +6,7 @@ use super::generate::{width_of, xlsx_error, Formats};
 use super::headers;
 use super::load::{self, cell_text, LoadedSheet};
 use super::reader::{self, Problems};
+use super::styles::{self, PackageStyles, SheetStyles};
 use super::{normalise, Problem, Severity, Workbook, WorkbookError};
 use crate::model::{CaseResult, Lang, RunReport, Status, StepResult};
 use calamine::Data;
@@ -111,7 +112,11 @@ pub fn write_filled(
             "run again, or restore the workbook the run used",
         ));
     }
-    let bytes = build(wb, report, &loaded.sheets, lang).map_err(|e| xlsx_error(out, e))?;
+    // The original styles (fills, fonts, number formats, widths); best effort, never an error.
+    let styles = std::fs::read(&wb.path)
+        .map(|b| styles::read(&b))
+        .unwrap_or_default();
+    let bytes = build(wb, report, &loaded.sheets, &styles, lang).map_err(|e| xlsx_error(out, e))?;
     crate::fsutil::write_atomic(out, &bytes).map_err(|e| xlsx_error(out, e))
 }
 
@@ -119,6 +124,7 @@ fn build(
     wb: &Workbook,
     report: &RunReport,
     sheets: &[LoadedSheet],
+    styles: &PackageStyles,
     lang: Lang,
 ) -> Result<Vec<u8>, XlsxError> {
     let f = Formats::new();
@@ -153,7 +159,8 @@ fn build(
         if report.simulated {
             ws.write_string_with_format(0, 0, banner_text(lang), &banner)?;
         }
-        copy_cells(ws, sheet, off)?;
+        let st = styles.sheet(&sheet.name);
+        copy_cells(ws, sheet, styles, st, off)?;
         if Some(i) == td_index {
             // Identifiers as text (numbers restored with their leading zeros by the reader).
             for td in &wb.testdata {
@@ -163,7 +170,10 @@ fn build(
                             c.row + off,
                             c.col as u16,
                             &td.identifikator,
-                            &f.text,
+                            &styles
+                                .format(st, c.row, c.col)
+                                .map(|x| x.clone().set_num_format("@"))
+                                .unwrap_or_else(|| f.text.clone()),
                         )?;
                     }
                 }
@@ -171,7 +181,7 @@ fn build(
         }
         if let (Some(ti), Some((_, h))) = (tc_index, layout.testcaser.as_ref()) {
             if ti == i {
-                fill_results(ws, wb, report, h, off, lang, &f)?;
+                fill_results(ws, wb, report, h, off, lang, &f, (styles, st))?;
             }
         }
     }
@@ -357,33 +367,85 @@ fn changelog_rows(sheet: &LoadedSheet) -> Vec<Vec<String>> {
     out
 }
 
-fn copy_cells(ws: &mut Worksheet, sheet: &LoadedSheet, off: u32) -> Result<(), XlsxError> {
+fn copy_cells(
+    ws: &mut Worksheet,
+    sheet: &LoadedSheet,
+    styles: &PackageStyles,
+    st: Option<&SheetStyles>,
+    off: u32,
+) -> Result<(), XlsxError> {
+    let plain = Format::new();
+    // Column widths and hidden columns, capped a little beyond the used range (Excel often declares the
+    // trailing columns up to XFD hidden).
+    let last_col = sheet
+        .col_bounds()
+        .map(|c| c.1)
+        .unwrap_or(0)
+        .saturating_add(64)
+        .min(16_383) as u16;
+    if let Some(st) = st {
+        for cs in &st.cols {
+            for c in cs.first..=cs.last.min(last_col) {
+                if let Some(w) = cs.width {
+                    ws.set_column_width(c, w)?;
+                }
+                if cs.hidden {
+                    ws.set_column_hidden(c)?;
+                }
+                if let Some(fmt) = cs.style.and_then(|i| styles.formats.get(i)) {
+                    ws.set_column_format(c, fmt)?;
+                }
+            }
+        }
+        for (r, ht, hidden) in &st.rows {
+            let r = r.saturating_add(off);
+            if let Some(h) = ht {
+                ws.set_row_height(r, *h)?;
+            }
+            if *hidden {
+                ws.set_row_hidden(r)?;
+            }
+        }
+        // Styled cells without a value (e.g. green input cells left blank).
+        for ((r, c), _) in st.cells.iter() {
+            if matches!(sheet.get(*r, *c), None | Some(Data::Empty)) && *c <= 16_383 {
+                if let Some(fmt) = styles.format(Some(st), *r, *c) {
+                    ws.write_blank(r.saturating_add(off), *c as u16, fmt)?;
+                }
+            }
+        }
+    }
     let Some((r0, c0)) = sheet.range.start() else {
         return Ok(());
     };
     for (dr, dc, v) in sheet.range.used_cells() {
-        let (r, c) = (r0 + dr as u32 + off, (c0 + dc as u32) as u16);
+        let (sr, sc) = (r0 + dr as u32, c0 + dc as u32);
+        let (r, c) = (sr + off, sc as u16);
+        let fmt = styles.format(st, sr, sc).unwrap_or(&plain);
         match v {
             Data::Empty => {}
             // A banner of an earlier simulated fill is not copied: this run decides its own banner.
             Data::String(s) if reader::is_banner(s) => {}
             Data::String(s) => {
-                ws.write_string(r, c, s)?;
+                ws.write_string_with_format(r, c, s, fmt)?;
             }
             Data::Int(i) => {
-                ws.write_number(r, c, *i as f64)?;
+                ws.write_number_with_format(r, c, *i as f64, fmt)?;
             }
             Data::Float(x) => {
-                ws.write_number(r, c, *x)?;
+                ws.write_number_with_format(r, c, *x, fmt)?;
             }
             Data::Bool(b) => {
-                ws.write_boolean(r, c, *b)?;
+                ws.write_boolean_with_format(r, c, *b, fmt)?;
             }
             Data::Error(e) => {
-                ws.write_string(r, c, e.to_string())?;
+                ws.write_string_with_format(r, c, e.to_string(), fmt)?;
+            }
+            Data::DateTime(dt) => {
+                ws.write_number_with_format(r, c, dt.as_f64(), fmt)?;
             }
             other => {
-                ws.write_string(r, c, cell_text(other))?;
+                ws.write_string_with_format(r, c, cell_text(other), fmt)?;
             }
         }
     }
@@ -399,12 +461,16 @@ fn copy_cells(ws: &mut Worksheet, sheet: &LoadedSheet, off: u32) -> Result<(), X
             m.end.0 + off,
             m.end.1 as u16,
             &text,
-            &Format::new().set_text_wrap(),
+            &styles
+                .format(st, m.start.0, m.start.1)
+                .cloned()
+                .unwrap_or_else(|| Format::new().set_text_wrap()),
         )?;
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn fill_results(
     ws: &mut Worksheet,
     wb: &Workbook,
@@ -413,7 +479,24 @@ fn fill_results(
     off: u32,
     lang: Lang,
     f: &Formats,
+    (styles, st): (&PackageStyles, Option<&SheetStyles>),
 ) -> Result<(), XlsxError> {
+    // Widths the original file set are kept; the others get the harness's widths.
+    let has_width = |c: u32| {
+        st.is_some_and(|st| {
+            st.cols
+                .iter()
+                .any(|cs| cs.width.is_some() && u32::from(cs.first) <= c && c <= u32::from(cs.last))
+        })
+    };
+    // A result cell keeps the original cell's style (e.g. a coloured column) when it has one.
+    let cell_fmt = |r: u32, c: u16, fallback: &Format| -> Format {
+        styles
+            .format(st, r, u32::from(c))
+            .cloned()
+            .unwrap_or_else(|| fallback.clone())
+    };
+    let plain = Format::new();
     // Result columns: where they are, or appended after the last header.
     let mut next = h.last_col().map(|c| c + 1).unwrap_or(0);
     let mut col_of = Vec::new();
@@ -427,11 +510,13 @@ fn fill_results(
                 c
             }
         };
-        ws.set_column_width(c as u16, width_of(name))?;
+        if !has_width(c) {
+            ws.set_column_width(c as u16, width_of(name))?;
+        }
         col_of.push((name, c as u16));
     }
     for (canon, c) in &h.columns {
-        if !headers::RESULT_COLUMNS.contains(canon) {
+        if !headers::RESULT_COLUMNS.contains(canon) && !has_width(*c) {
             ws.set_column_width(*c as u16, width_of(canon))?;
         }
     }
@@ -449,17 +534,21 @@ fn fill_results(
             continue;
         };
         let date = oslo_iso(cr.started.unwrap_or(report.started));
+        // Several steps on one row (a case mapped from a one-row Bits case): the case's result on that row.
+        let one_row = case.steps.len() > 1 && case.steps.iter().all(|s| s.row == case.steps[0].row);
         for (i, step) in case.steps.iter().enumerate() {
+            let src_row = step.row;
             let r = step.row + off;
             let sr = cr.steps.iter().find(|s| s.step == step.step);
             // Without a step result, the case-level result goes on the case's first row only.
             let vals = match sr {
-                Some(s) => StepValues::of_step(s, lang),
-                None if i == 0 => StepValues::of_case(cr, lang),
-                None => continue,
+                Some(s) if !one_row => StepValues::of_step(s, lang),
+                _ if i == 0 => StepValues::of_case(cr, lang),
+                _ => continue,
             };
             if let Some(code) = vals.http {
-                ws.write_number(r, col(headers::TC_ACTUAL_HTTP), code as f64)?;
+                let c = col(headers::TC_ACTUAL_HTTP);
+                ws.write_number_with_format(r, c, code as f64, &cell_fmt(src_row, c, &plain))?;
             }
             for (name, v) in [
                 (headers::TC_ACTUAL_CODE, &vals.code),
@@ -468,7 +557,8 @@ fn fill_results(
                 (headers::TC_COMMENT, &vals.comment),
             ] {
                 if !v.is_empty() {
-                    ws.write_string_with_format(r, col(name), v, &f.wrap)?;
+                    let c = col(name);
+                    ws.write_string_with_format(r, c, v, &cell_fmt(src_row, c, &f.wrap))?;
                 }
             }
             ws.write_string_with_format(
@@ -477,8 +567,10 @@ fn fill_results(
                 vals.status.label(lang),
                 &status_format(vals.status),
             )?;
-            ws.write_string(r, col(headers::TC_DATE), &date)?;
-            ws.write_string(r, col(headers::TC_TESTED_BY), &tester)?;
+            for (name, v) in [(headers::TC_DATE, &date), (headers::TC_TESTED_BY, &tester)] {
+                let c = col(name);
+                ws.write_string_with_format(r, c, v, &cell_fmt(src_row, c, &plain))?;
+            }
         }
     }
     Ok(())

@@ -1,0 +1,247 @@
+//! Every Maskinporten (MP-xxx) and OAuth error answer as a plain sentence saying what to fix
+//! (`maskinporten.md` §6). The sentence starts with the MP code when there is one, so it can be searched for.
+
+/// Turn a Maskinporten error answer (`error`, `error_description`) into a sentence that says what to fix.
+pub fn explain_error(error: &str, description: &str) -> String {
+    let d = description;
+    let code = regex::Regex::new(r"MP-\d{3}")
+        .ok()
+        .and_then(|re| re.find(d).map(|m| m.as_str().to_string()))
+        .unwrap_or_default();
+    let scope = scope_in(d);
+    let scope_words = scope
+        .as_deref()
+        .map(|s| format!("the scope {s}"))
+        .unwrap_or_else(|| "the requested scope".into());
+    let what: String = match code.as_str() {
+        "MP-100" if d.contains("kid") => "the kid in the grant is not registered on this client: use the kid you \
+             registered in Samarbeidsportalen for this client (kids are per environment), or register the key again"
+            .into(),
+        "MP-100" => "the client id (iss) is unknown in this environment: check [maskinporten] client_id and that \
+             the client was created in this environment's Samarbeidsportalen (a test client for test.maskinporten.no, \
+             a production client for maskinporten.no)"
+            .into(),
+        "MP-110" => "the grant's aud is wrong: it must be exactly the issuer with its trailing slash, \
+             e.g. https://test.maskinporten.no/ (not the token endpoint URL, and not the other environment's issuer)"
+            .into(),
+        "MP-120" if d.contains("not registered with a certificate") => "the client is set up for a registered key, \
+             not a business certificate: set [maskinporten] kid to the registered key id, or change the client in \
+             Samarbeidsportalen to accept the certificate"
+            .into(),
+        "MP-120" if d.contains("expired") => "the business certificate has expired or is not yet valid: renew the \
+             virksomhetssertifikat with Buypass or Commfides and point the configuration at the new one"
+            .into(),
+        "MP-120" => "the certificate is not accepted in this environment: use a valid business certificate for it \
+             (a test virksomhetssertifikat for test.maskinporten.no, a production one for maskinporten.no; the two \
+             are not interchangeable)"
+            .into(),
+        "MP-121" => "the registered key has expired (registered keys last at most one year): register the public \
+             key again in Samarbeidsportalen and keep the same kid or update [maskinporten] kid"
+            .into(),
+        "MP-122" => "the certificate's organisation number is not the organisation that owns the Maskinporten \
+             client: use the business certificate of the client's owner (the vendor's own certificate when a vendor \
+             acts for the institution)"
+            .into(),
+        "MP-123" => "the x5c header is malformed: it must be a JSON array of standard base64 (not base64url) DER \
+             certificates, leaf first; check that the certificate file holds the business certificate"
+            .into(),
+        "MP-124" => "the grant's signature does not verify: the private key does not belong to the certificate or \
+             to the registered key (check that key and certificate come from the same PKCS#12 file or order)"
+            .into(),
+        "MP-130" => "the grant had expired when it arrived, or this machine's clock is behind: synchronise the \
+             clock (NTP) and retry"
+            .into(),
+        "MP-012" => "the grant was used before (jti reused): every token request needs a fresh grant; a proxy \
+             replaying requests can cause this"
+            .into(),
+        "MP-011" if d.contains("claim") && d.contains("not allowed") => {
+            "the grant carries a claim Maskinporten does not accept: remove it (only aud, iss, scope, iat, exp, jti \
+             and the documented optional claims are allowed)"
+                .into()
+        }
+        "MP-011" if d.contains("consumer_org") && d.contains("authorization_details") => "a grant cannot carry both \
+             consumer_org and authorization_details: choose one [vendor] mechanism"
+            .into(),
+        "MP-011" if d.contains("consumer_org") => "consumer_org is not a valid organisation number: set the \
+             institution's nine-digit organisation number in [institution] orgnr"
+            .into(),
+        "MP-011" => "the grant is malformed (Maskinporten could not read it): check for stray whitespace in the key \
+             or certificate files and that the token request is a form POST with grant_type and assertion"
+            .into(),
+        "MP-200" => format!(
+            "missing access: the Maskinporten client has no access to {scope_words}. Add the scope to the client \
+             in Samarbeidsportalen (it appears there only after the API owner granted it at onboarding B-6), or \
+             fix a typo in the scope"
+        ),
+        "MP-201" => format!(
+            "missing access: {scope_words} is not allowed for this kind of client: the client must be of \
+             integration type maskinporten"
+        ),
+        "MP-250" => format!(
+            "missing access: the organisation has not been granted {scope_words}: access is ordered through Bits \
+             at onboarding (B-6); ask Bits or the API owner"
+        ),
+        "MP-251" => format!(
+            "missing access: the institution has not delegated {scope_words} to the vendor: the institution must \
+             delegate the Altinn right to the vendor's organisation number (onboarding B-7) in this environment \
+             (production delegations do not apply in test)"
+        ),
+        "MP-301" => "the authorization_details type is unknown: it must be urn:altinn:systemuser".into(),
+        "MP-302" => "the authorization_details carry a field Maskinporten does not accept: only type and \
+             systemuser_org are sent"
+            .into(),
+        "MP-303" if d.contains("No system user") => "missing access: no Altinn system user links the vendor and \
+             the institution: the vendor registers its system in Altinn and the institution approves the system \
+             user request"
+            .into(),
+        "MP-303" => "the authorization_details (system user) are invalid: systemuser_org must be \
+             {\"authority\":\"iso6523-actorid-upis\",\"ID\":\"0192:<institution orgnr>\"}; check [institution] orgnr"
+            .into(),
+        _ if d.contains("Issue time is after now") => {
+            "the grant's iat is in the future: this machine's clock is ahead; synchronise it (NTP) and retry".into()
+        }
+        _ if d.contains("consumer_org") => "consumer_org must not be the client's own organisation: drop [vendor] \
+             (the institution calls with its own client) or fix the organisation numbers"
+            .into(),
+        _ => match error {
+            "invalid_scope" => format!(
+                "missing access: Maskinporten does not give this client {scope_words}: add the scope to the client \
+                 in Samarbeidsportalen"
+            ),
+            "access_denied" => format!(
+                "missing access: the organisation may not use {scope_words} (not granted, or not delegated to the \
+                 vendor)"
+            ),
+            "invalid_client" => "the client could not be authenticated: check [maskinporten] client_id and the key \
+                 or certificate registered for it"
+                .into(),
+            "unsupported_grant_type" => "the token request used the wrong grant_type: it must be \
+                 urn:ietf:params:oauth:grant-type:jwt-bearer"
+                .into(),
+            "server_error" | "temporarily_unavailable" => {
+                "Maskinporten had an internal error: retry later, and check status.digdir.no".into()
+            }
+            _ => String::new(),
+        },
+    };
+    if what.is_empty() {
+        if d.is_empty() {
+            format!("{error}: Maskinporten gave no description")
+        } else {
+            format!("{error}: {d}")
+        }
+    } else if code.is_empty() {
+        what
+    } else {
+        format!("{code}: {what}")
+    }
+}
+
+/// The scope named in an error description ("… scopes for client: X", "… to the scope X …").
+fn scope_in(d: &str) -> Option<String> {
+    let re = regex::Regex::new(
+        r"(?:for client:\s*|scope\s+|for maskinporten:\s*)([a-z][a-z0-9]*:[A-Za-z0-9_./:-]+)",
+    )
+    .ok()?;
+    re.captures(d).map(|c| c[1].to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_code_has_a_sentence() {
+        let cases = [
+            (
+                "invalid_grant",
+                "MP-100: Invalid assertion. Client authentication failed. Client not found",
+                "client id",
+            ),
+            ("invalid_grant", "MP-100: Unknown kid abc", "kid"),
+            (
+                "invalid_grant",
+                "MP-110: Invalid JWT claim aud",
+                "trailing slash",
+            ),
+            (
+                "invalid_grant",
+                "MP-120: JWT signed with an invalid certificate",
+                "test virksomhetssertifikat",
+            ),
+            ("invalid_grant", "MP-121: Expired key", "one year"),
+            (
+                "invalid_grant",
+                "MP-122: Does not match certificate orgno",
+                "owns",
+            ),
+            (
+                "invalid_grant",
+                "MP-123: Invalid JWT header x5c",
+                "JSON array",
+            ),
+            (
+                "invalid_grant",
+                "MP-124: Invalid JWT signature",
+                "does not belong",
+            ),
+            ("invalid_grant", "MP-130: JWT is expired", "clock"),
+            (
+                "invalid_grant",
+                "MP-012: Grant is used before",
+                "fresh grant",
+            ),
+            (
+                "invalid_request",
+                "MP-011: Invalid parameter value",
+                "malformed",
+            ),
+            (
+                "invalid_scope",
+                "MP-200: Token request contains invalid scopes for client: skatteetaten:x",
+                "missing access",
+            ),
+            (
+                "invalid_scope",
+                "MP-201: Token request contains scopes not allowed for maskinporten",
+                "integration type",
+            ),
+            (
+                "access_denied",
+                "MP-250: Consumer has not been granted access to the scope nav:x",
+                "Bits",
+            ),
+            (
+                "access_denied",
+                "MP-251: Consumer 1 has not delegated access to the scope nav:x to supplier 2",
+                "delegate",
+            ),
+            (
+                "invalid_request",
+                "MP-301: Unknown type",
+                "urn:altinn:systemuser",
+            ),
+            ("invalid_request", "MP-302: Unknown field", "systemuser_org"),
+            ("invalid_request", "MP-303: bad value", "0192:"),
+            ("invalid_grant", "Issue time is after now", "ahead"),
+            (
+                "invalid_request",
+                "The combination consumer_org in claim and delegation scope on client is invalid",
+                "own organisation",
+            ),
+        ];
+        for (e, d, want) in cases {
+            let s = explain_error(e, d);
+            assert!(s.contains(want), "{d} -> {s}");
+        }
+        assert!(explain_error(
+            "invalid_scope",
+            "MP-200: … for client: skatteetaten:inntekt"
+        )
+        .contains("skatteetaten:inntekt"));
+        assert_eq!(
+            explain_error("weird", ""),
+            "weird: Maskinporten gave no description"
+        );
+    }
+}

@@ -1,0 +1,326 @@
+//! The evidence bundle `bundle.zip`: the reports, the input workbook, the (already redacted) journal, a
+//! `MANIFEST.txt` with the SHA-256 of every member (`sha256  path`, one per line) and, when a key is configured,
+//! `MANIFEST.jws`: a detached JWS (RFC 7515 appendix F) over the manifest, RS256, with the business
+//! certificate chain in `x5c`.
+
+use super::ReportError;
+use crate::auth::KeyMaterial;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
+use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+use zip::write::SimpleFileOptions;
+
+pub const BUNDLE: &str = "bundle.zip";
+pub const MANIFEST: &str = "MANIFEST.txt";
+pub const MANIFEST_JWS: &str = "MANIFEST.jws";
+/// Folder of the input workbook inside the bundle.
+pub const INPUT_DIR: &str = "input";
+/// Bundles larger than this (uncompressed) are refused by `verify_bundle`.
+const MAX_BUNDLE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// How the manifest's signature checked out.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum SignatureState {
+    /// No `MANIFEST.jws` in the bundle.
+    Absent,
+    /// The signature verifies with the public key of the `x5c` leaf certificate.
+    Valid { subject: String, issuer: String },
+    /// Signed with a registered key (`kid`): it cannot be checked without that key.
+    Unverifiable { kid: String },
+    /// The signature does not verify, or the JWS is malformed.
+    Invalid { reason: String },
+}
+
+/// The result of [`verify_bundle`].
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BundleCheck {
+    pub path: PathBuf,
+    /// Members listed in the manifest (and found with the right hash).
+    pub files: Vec<String>,
+    pub signature: SignatureState,
+    /// Every problem found: a wrong hash, a missing or extra file, a bad signature.
+    pub problems: Vec<String>,
+}
+
+impl BundleCheck {
+    /// True when every hash matches, no file is missing or extra, and any signature is valid.
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Who signed: the certificate subject, when the signature is valid.
+    pub fn signed_by(&self) -> Option<&str> {
+        match &self.signature {
+            SignatureState::Valid { subject, .. } => Some(subject),
+            _ => None,
+        }
+    }
+}
+
+fn io_err(path: &Path, source: std::io::Error) -> ReportError {
+    ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn input_err(path: &Path, message: impl Into<String>) -> ReportError {
+    ReportError::Input {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn render_err(message: impl std::fmt::Display) -> ReportError {
+    ReportError::Render {
+        what: BUNDLE.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// The manifest text: `sha256  path` per member, in member order, `\n` line ends.
+pub fn manifest(members: &[(String, Vec<u8>)]) -> String {
+    members
+        .iter()
+        .map(|(name, bytes)| format!("{}  {name}\n", hex::encode(Sha256::digest(bytes))))
+        .collect()
+}
+
+fn private_key(pem: &str) -> Result<rsa::RsaPrivateKey, ReportError> {
+    rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+        .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+        .map_err(|_| {
+            render_err("the signing key is not an RSA private key in PKCS#8 or PKCS#1 PEM")
+        })
+}
+
+/// A detached JWS (`header..signature`) over `payload`, RS256.
+fn sign_detached(payload: &[u8], key: &KeyMaterial) -> Result<String, ReportError> {
+    let (header, pem) = match key {
+        KeyMaterial::Certificate(cert) => (
+            serde_json::json!({ "alg": "RS256", "x5c": cert.x5c(), "cty": "text/plain" }),
+            cert.key_pem.expose(),
+        ),
+        KeyMaterial::Kid { kid, key_pem } => (
+            serde_json::json!({ "alg": "RS256", "kid": kid, "cty": "text/plain" }),
+            key_pem.expose(),
+        ),
+    };
+    let h = URL_SAFE_NO_PAD.encode(header.to_string());
+    let input = format!("{h}.{}", URL_SAFE_NO_PAD.encode(payload));
+    let signing = rsa::pkcs1v15::SigningKey::<Sha256>::new(private_key(pem)?);
+    let sig = signing
+        .try_sign(input.as_bytes())
+        .map_err(|e| render_err(format!("signing the manifest failed: {e}")))?;
+    Ok(format!("{h}..{}", URL_SAFE_NO_PAD.encode(sig.to_bytes())))
+}
+
+/// Write `dir/bundle.zip` with `files` (stored under their file names), the workbook (under `input/`), the
+/// run's `journal.jsonl` when present, `MANIFEST.txt` and, with a signer, `MANIFEST.jws`. Returns its path.
+pub fn write_bundle(
+    dir: &Path,
+    files: &[PathBuf],
+    workbook: &Path,
+    signer: Option<&KeyMaterial>,
+) -> Result<PathBuf, ReportError> {
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |name: String, path: &Path| -> Result<(), ReportError> {
+        if members.iter().any(|(n, _)| *n == name) {
+            return Ok(());
+        }
+        let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+        members.push((name, bytes));
+        Ok(())
+    };
+    for f in files {
+        let path = if f.is_absolute() || f.exists() {
+            f.clone()
+        } else {
+            dir.join(f)
+        };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name == BUNDLE || name == MANIFEST || name == MANIFEST_JWS {
+            continue;
+        }
+        add(name.to_string(), &path)?;
+    }
+    let journal = dir.join(crate::run::journal::JOURNAL);
+    if journal.is_file() {
+        add(crate::run::journal::JOURNAL.to_string(), &journal)?;
+    }
+    let wb_name = workbook
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("workbook.xlsx");
+    add(format!("{INPUT_DIR}/{wb_name}"), workbook)?;
+
+    let manifest = manifest(&members);
+    let jws = signer
+        .map(|k| sign_detached(manifest.as_bytes(), k))
+        .transpose()?;
+
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
+        zip.start_file(name, options).map_err(render_err)?;
+        zip.write_all(bytes).map_err(render_err)
+    };
+    // The manifest first: readers look for it there.
+    put(MANIFEST, manifest.as_bytes())?;
+    if let Some(j) = &jws {
+        put(MANIFEST_JWS, j.as_bytes())?;
+    }
+    for (name, bytes) in &members {
+        put(name, bytes)?;
+    }
+    let bytes = zip.finish().map_err(render_err)?.into_inner();
+    let out = dir.join(BUNDLE);
+    super::write_file(&out, &bytes)?;
+    Ok(out)
+}
+
+fn check_signature(jws: &str, manifest: &[u8]) -> SignatureState {
+    let invalid = |r: &str| SignatureState::Invalid {
+        reason: r.to_string(),
+    };
+    let parts: Vec<&str> = jws.trim().split('.').collect();
+    if parts.len() != 3 || !parts[1].is_empty() {
+        return invalid("MANIFEST.jws is not a detached JWS (header..signature)");
+    }
+    let Ok(header) = URL_SAFE_NO_PAD
+        .decode(parts[0])
+        .map_err(|_| ())
+        .and_then(|h| serde_json::from_slice::<serde_json::Value>(&h).map_err(|_| ()))
+    else {
+        return invalid("the JWS header is not base64url JSON");
+    };
+    if header["alg"] != "RS256" {
+        return invalid("the JWS algorithm is not RS256");
+    }
+    let Some(leaf) = header["x5c"]
+        .as_array()
+        .and_then(|a| a.first())
+        .and_then(|v| v.as_str())
+    else {
+        return match header["kid"].as_str() {
+            Some(kid) => SignatureState::Unverifiable {
+                kid: kid.to_string(),
+            },
+            None => invalid("the JWS header has neither x5c nor kid"),
+        };
+    };
+    let Ok(der) = STANDARD.decode(leaf) else {
+        return invalid("the x5c leaf is not base64 DER");
+    };
+    let Ok((_, cert)) = x509_parser::parse_x509_certificate(&der) else {
+        return invalid("the x5c leaf is not an X.509 certificate");
+    };
+    let Ok(public) = rsa::RsaPublicKey::from_public_key_der(cert.public_key().raw) else {
+        return invalid("the x5c leaf certificate has no RSA public key");
+    };
+    let Ok(sig_bytes) = URL_SAFE_NO_PAD.decode(parts[2]) else {
+        return invalid("the signature is not base64url");
+    };
+    let Ok(sig) = rsa::pkcs1v15::Signature::try_from(sig_bytes.as_slice()) else {
+        return invalid("the signature is malformed");
+    };
+    let input = format!("{}.{}", parts[0], URL_SAFE_NO_PAD.encode(manifest));
+    let verifying = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public);
+    match verifying.verify(input.as_bytes(), &sig) {
+        Ok(()) => SignatureState::Valid {
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+        },
+        Err(_) => invalid("the signature does not match MANIFEST.txt and the x5c certificate"),
+    }
+}
+
+/// Check a bundle: every member listed in `MANIFEST.txt` with the right SHA-256, no extra or missing member,
+/// and a valid `MANIFEST.jws` (verified with the `x5c` leaf certificate's key) when present. The certificate
+/// chain itself is not checked against a trust store.
+pub fn verify_bundle(path: &Path) -> Result<BundleCheck, ReportError> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| input_err(path, format!("cannot open the bundle: {e}")))?;
+    let mut zip =
+        zip::ZipArchive::new(f).map_err(|e| input_err(path, format!("not a zip file: {e}")))?;
+    let mut members: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut e = zip
+            .by_index(i)
+            .map_err(|e| input_err(path, format!("member {i} cannot be read: {e}")))?;
+        if e.is_dir() {
+            continue;
+        }
+        let name = e.name().to_string();
+        let mut buf = Vec::new();
+        (&mut e)
+            .take(MAX_BUNDLE_BYTES + 1 - total)
+            .read_to_end(&mut buf)
+            .map_err(|err| input_err(path, format!("{name} cannot be read: {err}")))?;
+        total += buf.len() as u64;
+        if total > MAX_BUNDLE_BYTES {
+            return Err(input_err(path, "the bundle unpacks to more than 1 GB"));
+        }
+        members.insert(name, buf);
+    }
+    let mut problems = Vec::new();
+    let Some(manifest) = members.remove(MANIFEST) else {
+        return Err(input_err(
+            path,
+            "the bundle has no MANIFEST.txt: it was not written by dsop-harness",
+        ));
+    };
+    let jws = members.remove(MANIFEST_JWS);
+    let mut listed = Vec::new();
+    for (n, line) in String::from_utf8_lossy(&manifest).lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Some((hash, name)) = line.split_once("  ") else {
+            problems.push(format!("MANIFEST.txt line {}: not `sha256  path`", n + 1));
+            continue;
+        };
+        match members.get(name) {
+            None => problems.push(format!("{name} is listed in MANIFEST.txt but missing")),
+            Some(bytes) => {
+                if hex::encode(Sha256::digest(bytes)) != hash.trim().to_lowercase() {
+                    problems.push(format!(
+                        "{name}: SHA-256 does not match MANIFEST.txt (the file was changed)"
+                    ));
+                } else {
+                    listed.push(name.to_string());
+                }
+            }
+        }
+    }
+    for name in members.keys() {
+        if !listed.contains(name) && !problems.iter().any(|p| p.starts_with(&format!("{name}:"))) {
+            problems.push(format!("{name} is in the bundle but not in MANIFEST.txt"));
+        }
+    }
+    let signature = match jws {
+        None => SignatureState::Absent,
+        Some(j) => check_signature(&String::from_utf8_lossy(&j), &manifest),
+    };
+    if let SignatureState::Invalid { reason } = &signature {
+        problems.push(format!("MANIFEST.jws: {reason}"));
+    }
+    Ok(BundleCheck {
+        path: path.to_path_buf(),
+        files: listed,
+        signature,
+        problems,
+    })
+}

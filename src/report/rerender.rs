@@ -1,0 +1,415 @@
+//! `dsop-harness report DIR [DIR2 …]`: render every report again from a run folder's `journal.jsonl`, without
+//! calling any API. `results.json` (when present) gives the context the journal does not hold; a filled
+//! workbook (`--workbook`) gives the human parts: the Info sheet (test lead, contacts, Bits case number,
+//! signatures) and the `Avvik` sheet (Tiltak and Ansvarlig per deviation).
+//!
+//! Several folders (a run and its `--rerun-failed` runs) are merged into one final report: per case the later
+//! run's result wins (a case a later run did not run keeps its earlier result), and the earlier attempts are
+//! listed per case.
+
+use super::view::{DeviationHuman, HumanFields};
+use super::{ReportError, ReportOptions};
+use crate::model::{
+    CaseResult, Lang, RunContext, RunReport, Status, Summary, Verdict, WorkbookRef,
+};
+use crate::run::events::Event;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Options of `report DIR`.
+#[derive(Clone, Debug, Default)]
+pub struct RerenderOptions {
+    pub lang: Lang,
+    pub mask_ids: bool,
+    /// `--template FILE.docx`.
+    pub template: Option<PathBuf>,
+    /// `--workbook FILE`: the workbook (ideally the team's filled copy) for the human parts.
+    pub workbook: Option<PathBuf>,
+    /// Later run folders (`--rerun-failed` runs) merged into `dir`, oldest first.
+    pub merge: Vec<PathBuf>,
+    /// Where to write. Default: `dir` for one folder, `<last folder>/merged` when merging.
+    pub out: Option<PathBuf>,
+}
+
+fn input_err(path: &Path, message: impl Into<String>) -> ReportError {
+    ReportError::Input {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+/// Rebuild the `RunReport` of one run folder from its journal (and `results.json` for the context).
+pub fn load_run(dir: &Path) -> Result<RunReport, ReportError> {
+    let journal = dir.join(crate::run::journal::JOURNAL);
+    let results = dir.join(super::RESULTS_JSON);
+    let base: Option<RunReport> = if results.is_file() {
+        let bytes = std::fs::read(&results).map_err(|e| ReportError::Io {
+            path: results.clone(),
+            source: e,
+        })?;
+        Some(serde_json::from_slice(&bytes).map_err(|e| {
+            input_err(
+                &results,
+                format!("not a results.json of dsop-harness ({e}); remove it to render from the journal alone"),
+            )
+        })?)
+    } else {
+        None
+    };
+    if !journal.is_file() {
+        return base.ok_or_else(|| {
+            input_err(
+                dir,
+                "neither journal.jsonl nor results.json is here: give the folder of a run (reports/<timestamp>-<env>)",
+            )
+        });
+    }
+    let events = crate::run::journal::read(&journal).map_err(|e| ReportError::Io {
+        path: journal.clone(),
+        source: e,
+    })?;
+    let mut started = None;
+    let mut finished = None;
+    let mut last_at = None;
+    let mut cases: Vec<CaseResult> = Vec::new();
+    for e in events {
+        match e {
+            Event::RunStarted {
+                run_id,
+                harness_version,
+                env,
+                simulated,
+                today,
+                workbook,
+                at,
+                ..
+            } => {
+                started = Some((run_id, harness_version, env, simulated, today, workbook, at));
+                last_at = Some(at);
+            }
+            Event::CaseFinished { result } => {
+                if let Some(t) = result.finished.or(result.started) {
+                    last_at = Some(t);
+                }
+                // A resumed run may journal a case again: the last word wins, in first-seen order.
+                match cases.iter_mut().find(|c| c.id == result.id) {
+                    Some(c) => *c = result,
+                    None => cases.push(result),
+                }
+            }
+            Event::RunFinished { at, .. } => finished = Some(at),
+            _ => {}
+        }
+    }
+    let Some((run_id, harness_version, env, simulated, today, workbook, at)) = started else {
+        return base.ok_or_else(|| {
+            input_err(
+                &journal,
+                "the journal has no run_started event (and there is no results.json): it cannot be rendered",
+            )
+        });
+    };
+    if let Some(b) = &base {
+        // Keep the order of results.json (the workbook's order).
+        cases.sort_by_key(|c| {
+            b.cases
+                .iter()
+                .position(|x| x.id == c.id)
+                .unwrap_or(usize::MAX)
+        });
+    }
+    let mut notes = base.as_ref().map(|b| b.notes.clone()).unwrap_or_default();
+    if finished.is_none() {
+        notes.push("journal.jsonl has no run_finished event: the run was cut off".into());
+    }
+    if simulated && base.is_none() {
+        notes.push("Kjørt mot dsop-harness sin innebygde simulator: ikke bevis for Bits.".into());
+    }
+    let summary = Summary::of(cases.iter().map(|c| &c.status));
+    let verdict = Verdict::of(&cases);
+    Ok(RunReport {
+        harness_version,
+        run_id,
+        env,
+        simulated,
+        started: at,
+        finished: finished.or(last_at).unwrap_or(at),
+        today,
+        workbook,
+        summary,
+        verdict,
+        context: base.map(|b| b.context).unwrap_or_default(),
+        cases,
+        notes,
+    })
+}
+
+/// Did this result come from really running the case (not "not selected" in a `--rerun-failed` run)?
+fn attempted(c: &CaseResult) -> bool {
+    c.started.is_some() || c.status != Status::NotRun
+}
+
+fn history_line(run: &RunReport, c: &CaseResult, lang: Lang) -> String {
+    let when = c
+        .started
+        .as_ref()
+        .map(super::text::oslo_datetime)
+        .unwrap_or_else(|| super::text::oslo_datetime(&run.started));
+    let mut s = format!(
+        "{when} · {} {} · {} · {}",
+        match lang {
+            Lang::Nb => "kjøring",
+            Lang::En => "run",
+        },
+        run.run_id,
+        c.status.label(lang),
+        super::text::actual(c.actual_http, c.actual_code.as_deref())
+    );
+    if let Some(n) = c.note.as_deref().filter(|n| !n.trim().is_empty()) {
+        s.push_str(" · ");
+        s.push_str(n);
+    }
+    s
+}
+
+/// Merge runs (oldest first): per case the latest attempted result wins; earlier attempts become history.
+pub fn merge_runs(runs: &[RunReport], lang: Lang) -> (RunReport, BTreeMap<String, Vec<String>>) {
+    let mut history: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let Some(last) = runs.last() else {
+        return (empty_report(), history);
+    };
+    if runs.len() == 1 {
+        return (last.clone(), history);
+    }
+    let mut cases: Vec<CaseResult> = Vec::new();
+    let mut from: BTreeMap<String, usize> = BTreeMap::new();
+    for (ri, run) in runs.iter().enumerate() {
+        for c in &run.cases {
+            match cases.iter_mut().find(|x| x.id == c.id) {
+                None => {
+                    cases.push(c.clone());
+                    from.insert(c.id.clone(), ri);
+                }
+                Some(prev) if attempted(c) => {
+                    let pi = from.get(&c.id).copied().unwrap_or(0);
+                    if attempted(prev) {
+                        history
+                            .entry(c.id.clone())
+                            .or_default()
+                            .push(history_line(&runs[pi], prev, lang));
+                    }
+                    *prev = c.clone();
+                    from.insert(c.id.clone(), ri);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let mut notes: Vec<String> = Vec::new();
+    for r in runs {
+        for n in &r.notes {
+            if !notes.contains(n) {
+                notes.push(n.clone());
+            }
+        }
+    }
+    let ids: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{} ({})", r.run_id, super::text::oslo_datetime(&r.started)))
+        .collect();
+    notes.push(match lang {
+        Lang::Nb => format!(
+            "Samlet rapport over {} kjøringer: {}. For hver testcase gjelder resultatet fra den siste kjøringen som kjørte den; tidligere forsøk er listet under testcasen.",
+            runs.len(),
+            ids.join(", ")
+        ),
+        Lang::En => format!(
+            "Combined report of {} runs: {}. For each test case the result of the latest run that ran it counts; earlier attempts are listed under the case.",
+            runs.len(),
+            ids.join(", ")
+        ),
+    });
+    let mut envs: Vec<&str> = runs.iter().map(|r| r.env.as_str()).collect();
+    envs.dedup();
+    let summary = Summary::of(cases.iter().map(|c| &c.status));
+    let verdict = Verdict::of(&cases);
+    let merged = RunReport {
+        harness_version: last.harness_version.clone(),
+        run_id: last.run_id.clone(),
+        env: envs.join("+"),
+        simulated: runs.iter().any(|r| r.simulated),
+        started: runs.iter().map(|r| r.started).min().unwrap_or(last.started),
+        finished: runs
+            .iter()
+            .map(|r| r.finished)
+            .max()
+            .unwrap_or(last.finished),
+        today: last.today,
+        workbook: last.workbook.clone(),
+        summary,
+        verdict,
+        context: last.context.clone(),
+        cases,
+        notes,
+    };
+    (merged, history)
+}
+
+fn empty_report() -> RunReport {
+    RunReport {
+        harness_version: crate::VERSION.to_string(),
+        run_id: String::new(),
+        env: String::new(),
+        simulated: false,
+        started: chrono::DateTime::default(),
+        finished: chrono::DateTime::default(),
+        today: chrono::NaiveDate::default(),
+        workbook: WorkbookRef {
+            path: String::new(),
+            sha256: String::new(),
+        },
+        summary: Summary::default(),
+        verdict: Verdict::Incomplete,
+        context: RunContext::default(),
+        cases: Vec::new(),
+        notes: Vec::new(),
+    }
+}
+
+/// What a filled workbook adds: the Info sheet's pairs and the `Avvik` sheet's rows (by Testcase-ID).
+#[derive(Clone, Debug, Default)]
+pub struct WorkbookHuman {
+    pub info: Vec<(String, String)>,
+    pub deviations: BTreeMap<String, DeviationHuman>,
+}
+
+/// Read the Info and `Avvik` sheets of a (filled) workbook.
+pub fn read_workbook_human(path: &Path) -> Result<WorkbookHuman, ReportError> {
+    use crate::workbook::normalise;
+    let loaded = crate::workbook::load::load(path).map_err(|problems| {
+        input_err(
+            path,
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    let mut out = WorkbookHuman::default();
+    for sheet in &loaded.sheets {
+        let Some((r0, r1)) = sheet.row_bounds() else {
+            continue;
+        };
+        match normalise(&sheet.name).as_str() {
+            "info" => {
+                for r in r0..=r1 {
+                    let cells = sheet.row_texts(r);
+                    if let [(_, k), (_, v), ..] = cells.as_slice() {
+                        let nk = normalise(k);
+                        if nk == "nokkel" || nk == "key" {
+                            continue;
+                        }
+                        out.info.push((k.trim().to_string(), v.trim().to_string()));
+                    }
+                }
+            }
+            "avvik" | "deviations" => {
+                // The header row: the first row with a Testcase-ID column (a banner row may come first).
+                let mut header: Option<(u32, BTreeMap<String, u32>)> = None;
+                for r in r0..=r1 {
+                    let cols: BTreeMap<String, u32> = sheet
+                        .row_texts(r)
+                        .into_iter()
+                        .map(|(c, t)| (normalise(&t), c))
+                        .collect();
+                    if cols.contains_key("testcaseid") {
+                        header = Some((r, cols));
+                        break;
+                    }
+                }
+                let Some((hr, cols)) = header else {
+                    continue;
+                };
+                let col = |names: &[&str]| names.iter().find_map(|n| cols.get(*n).copied());
+                let c_case = col(&["testcaseid"]);
+                let c_id = col(&["avvikid", "deviationid"]);
+                let c_measure = col(&["tiltak", "action", "measure"]);
+                let c_resp = col(&["ansvarlig", "owner", "responsible"]);
+                let c_status = col(&["status"]);
+                let c_bits = col(&["meldtbitssaksnr", "reportedtobitscaseno", "bitssaksnr"]);
+                let get = |r: u32, c: Option<u32>| c.map(|c| sheet.text(r, c)).unwrap_or_default();
+                for r in hr + 1..=r1 {
+                    let case = get(r, c_case);
+                    if case.trim().is_empty() {
+                        continue;
+                    }
+                    out.deviations.insert(
+                        case.trim().to_string(),
+                        DeviationHuman {
+                            deviation_id: get(r, c_id),
+                            measure: get(r, c_measure),
+                            responsible: get(r, c_resp),
+                            status: get(r, c_status),
+                            bits_case: get(r, c_bits),
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// Render every report of run folder `dir` again (merged with `opts.merge`); returns the files written.
+pub fn rerender(dir: &Path, opts: &RerenderOptions) -> Result<Vec<PathBuf>, ReportError> {
+    rerender_with_warnings(dir, opts).map(|(files, _)| files)
+}
+
+/// [`rerender`], also returning the template warnings (unknown placeholders).
+pub fn rerender_with_warnings(
+    dir: &Path,
+    opts: &RerenderOptions,
+) -> Result<(Vec<PathBuf>, Vec<String>), ReportError> {
+    let mut runs = vec![load_run(dir)?];
+    for d in &opts.merge {
+        runs.push(load_run(d)?);
+    }
+    // Oldest first, whatever order the folders were given in.
+    runs.sort_by_key(|r| r.started);
+    let (mut report, history) = merge_runs(&runs, opts.lang);
+    let mut human = HumanFields {
+        history,
+        ..Default::default()
+    };
+    if let Some(wb) = &opts.workbook {
+        let h = read_workbook_human(wb)?;
+        // The workbook's Info sheet wins over what the run saw (the team may have filled it in since).
+        for (k, v) in h.info {
+            if v.is_empty() {
+                continue;
+            }
+            match report.context.info.iter_mut().find(|(ek, _)| *ek == k) {
+                Some(e) => e.1 = v,
+                None => report.context.info.push((k, v)),
+            }
+        }
+        human.deviations = h.deviations;
+    }
+    let out = match &opts.out {
+        Some(o) => o.clone(),
+        None if opts.merge.is_empty() => dir.to_path_buf(),
+        None => opts
+            .merge
+            .last()
+            .map(|d| d.join("merged"))
+            .unwrap_or_else(|| dir.join("merged")),
+    };
+    let ropts = ReportOptions {
+        lang: opts.lang,
+        mask_ids: opts.mask_ids,
+        template: opts.template.clone(),
+    };
+    super::write_all_with(&report, &out, &ropts, &human)
+}
