@@ -4,72 +4,14 @@
 
 #![cfg(unix)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+mod common;
 
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn harness() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dsop-harness"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn get_json(url: &str) -> serde_json::Value {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let c = dsop_harness::apis::http_client(Duration::from_secs(5)).unwrap();
-        c.get(url).send().await.unwrap().json().await.unwrap()
-    })
-}
+use common::{get_json, harness, start_simulator};
 
 #[test]
 fn faults_end_as_environment_errors_matching_the_simulator_log() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut sim = harness()
-        .args([
-            "simulate",
-            "--port",
-            "0",
-            "--today",
-            "2026-11-26",
-            "--faults",
-        ])
-        .arg("seed=42,5xx=0.2,reset=0.1,timeout=0.05")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = sim.stdout.take().unwrap();
-    let _sim = KillOnDrop(sim);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if let Some(url) = line.trim().strip_prefix("maskinporten issuer") {
-                let _ = tx.send(
-                    url.trim()
-                        .trim_end_matches('/')
-                        .trim_end_matches("/maskinporten")
-                        .to_string(),
-                );
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("simulator URLs");
+    let (_sim, base) = start_simulator(&["--faults", "seed=42,5xx=0.2,reset=0.1,timeout=0.05"]);
     let reports = tmp.path().join("reports");
     let out = harness()
         .args([

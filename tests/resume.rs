@@ -3,16 +3,13 @@
 
 #![cfg(unix)]
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn harness() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_dsop-harness"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1");
-    c
-}
+use common::{get_json, harness, start_simulator};
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 fn events(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("journal.jsonl"))
@@ -182,54 +179,16 @@ fn a_write_with_unknown_outcome_is_not_sent_again() {
     assert_eq!(sent, 1, "the POST was sent again");
 }
 
-/// Kills the started process when dropped (the simulator must not outlive a failed test).
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn kill_9_and_resume_against_a_simulator_process_sends_no_write_twice() {
-    use std::io::{BufRead, BufReader};
     let tmp = tempfile::tempdir().unwrap();
-    let mut sim = harness()
-        .args([
-            "simulate",
-            "--port",
-            "0",
-            "--today",
-            "2026-11-26",
-            "--faults",
-            "latency=100ms",
-            "--state",
-        ])
-        .arg(tmp.path().join("sim-state.json"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let out = sim.stdout.take().unwrap();
-    let sim = KillOnDrop(sim);
-    // Read the URLs it prints, then keep draining its output (a closed pipe would end it).
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if let Some(url) = line.trim().strip_prefix("maskinporten issuer") {
-                let _ = tx.send(
-                    url.trim()
-                        .trim_end_matches('/')
-                        .trim_end_matches("/maskinporten")
-                        .to_string(),
-                );
-            }
-        }
-    });
-    let base = rx.recv_timeout(Duration::from_secs(30)).ok();
-    let base = base.expect("the simulator printed its URLs");
+    let state = tmp.path().join("sim-state.json");
+    let (sim, base) = start_simulator(&[
+        "--faults",
+        "latency=100ms",
+        "--state",
+        state.to_str().unwrap(),
+    ]);
     let reports = tmp.path().join("reports");
     let dir = start_and_kill(&reports, &["--sim-url", &base], |ev| {
         ev.iter().filter(|e| e["event"] == "case_finished").count() >= 4
@@ -254,7 +213,10 @@ fn kill_9_and_resume_against_a_simulator_process_sends_no_write_twice() {
     assert!(finals.values().all(|n| *n == 1), "{finals:?}");
     // The simulator's own request log: each POST/DELETE on avtaleforhold was sent once, and exactly the
     // writes the journal shows were sent.
-    let log: Vec<serde_json::Value> = http::blocking_get_json(&format!("{base}/_sim/log"));
+    let log: Vec<serde_json::Value> = get_json(&format!("{base}/_sim/log"))
+        .as_array()
+        .unwrap()
+        .clone();
     let writes: Vec<&serde_json::Value> = log
         .iter()
         .filter(|l| {
@@ -279,18 +241,4 @@ fn kill_9_and_resume_against_a_simulator_process_sends_no_write_twice() {
         .collect();
     assert_eq!(corr.len(), writes.len(), "a write was sent twice");
     drop(sim);
-}
-
-/// A tiny blocking GET for the test (no extra dependency): one request on a fresh runtime.
-mod http {
-    pub fn blocking_get_json(url: &str) -> Vec<serde_json::Value> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let c = dsop_harness::apis::http_client(std::time::Duration::from_secs(5)).unwrap();
-            c.get(url).send().await.unwrap().json().await.unwrap()
-        })
-    }
 }

@@ -424,6 +424,10 @@ async fn cmd_run(a: RunArgs) -> i32 {
         case_timeout: std::time::Duration::from_secs(a.case_timeout),
         request_timeout: a.timeout.map(std::time::Duration::from_secs),
         skip_doctor: a.skip_doctor,
+        progress: {
+            use std::io::IsTerminal;
+            std::io::stdout().is_terminal()
+        },
         rerun_failed: a.rerun_failed,
         workbook: workbook_path(a.workbook),
         env: a.env,

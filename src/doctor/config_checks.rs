@@ -103,5 +103,20 @@ pub fn checks(t: &Target) -> Vec<Check> {
             Some(Who::OwnIt),
         )
     });
+    // Which vendor mechanism the run will use; a system user is not verified against the agencies.
+    if !missing_file {
+        if let Ok(d) = cfg.delegation() {
+            let m = Check::new(Group::Config, "config.mechanism", "Delegation mechanism");
+            out.push(if crate::auth::verified_against_agencies(d) {
+                m.pass(crate::auth::mechanism_text(d))
+            } else {
+                m.warn(
+                    format!("{}; {}", crate::auth::mechanism_text(d), crate::auth::SYSTEM_USER_CAVEAT),
+                    "reports of this run are labelled accordingly; API delegation (consumer_org) is the mechanism the DSOP pages describe",
+                    Some(Who::Altinn),
+                )
+            });
+        }
+    }
     out
 }

@@ -84,10 +84,36 @@ impl EventSink for Fanout {
 }
 
 /// Human output: one line per case, and a summary. `--format json` prints the events as JSON lines.
+/// On a terminal a progress bar (indicatif) runs below the case lines.
 pub struct Terminal {
     pub json: bool,
     pub color: bool,
     pub lang: crate::model::Lang,
+    /// Show a progress bar (only when stdout is a terminal).
+    pub progress: bool,
+    pub bar: Option<indicatif::ProgressBar>,
+}
+
+impl Terminal {
+    pub fn new(json: bool, color: bool, lang: crate::model::Lang, progress: bool) -> Terminal {
+        Terminal {
+            json,
+            color,
+            lang,
+            progress: progress && !json,
+            bar: None,
+        }
+    }
+
+    fn line(&self, out: &mut dyn std::io::Write, text: &str) -> std::io::Result<()> {
+        match &self.bar {
+            Some(b) => {
+                b.println(text);
+                Ok(())
+            }
+            None => writeln!(out, "{text}"),
+        }
+    }
 }
 
 impl EventSink for Terminal {
@@ -129,7 +155,12 @@ impl EventSink for Terminal {
                 )?;
             }
             Event::CaseFinished { result }
-                if result.started.is_none() && result.note.as_deref() == Some("not selected") => {}
+                if result.started.is_none() && result.note.as_deref() == Some("not selected") =>
+            {
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                }
+            }
             Event::CaseFinished { result } => {
                 let label = result.status.label(self.lang);
                 let code = match result.status {
@@ -143,11 +174,10 @@ impl EventSink for Terminal {
                     (Some(h), None) => h.to_string(),
                     _ => "-".into(),
                 };
-                writeln!(
-                    out,
-                    "{:<8} {:<11} {:<22} {:>6} ms  {}{}",
+                let text = format!(
+                    "{:<8} {} {:<22} {:>6} ms  {}{}",
                     result.id,
-                    self.paint(label, code),
+                    self.paint(&format!("{label:<11}"), code),
                     result.api.label(self.lang),
                     result.duration_ms,
                     actual,
@@ -156,7 +186,12 @@ impl EventSink for Terminal {
                         .as_deref()
                         .map(|n| format!("  ({n})"))
                         .unwrap_or_default()
-                )?;
+                );
+                self.line(&mut out, &text)?;
+                if let Some(b) = &self.bar {
+                    b.inc(1);
+                    b.set_message(result.id.clone());
+                }
             }
             Event::RunFinished {
                 summary,
@@ -164,6 +199,9 @@ impl EventSink for Terminal {
                 interrupted,
                 ..
             } => {
+                if let Some(b) = self.bar.take() {
+                    b.finish_and_clear();
+                }
                 writeln!(
                     out,
                     "\n{} cases: {} OK, {} Avvik, {} Miljøfeil, {} Ikke kjørt, {} Ikke relevant. Verdict: {}{}",

@@ -145,6 +145,8 @@ pub struct RunOptions {
     pub case_timeout: std::time::Duration,
     /// Per-request time limit (`--timeout`); default 10 s against the simulator, else the profile's.
     pub request_timeout: Option<std::time::Duration>,
+    /// Show a progress bar (the CLI sets it when stdout is a terminal).
+    pub progress: bool,
     /// Skip doctor's fast checks (configuration, certificate, clock, tokens) before a test or prod run.
     pub skip_doctor: bool,
     /// `--rerun-failed DIR`: run the deviations and environment errors of that run again, in a new folder.
@@ -775,11 +777,12 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
     let mut sink = Fanout {
         sinks: vec![
             Box::new(journal),
-            Box::new(events::Terminal {
-                json: opts.json,
-                color: opts.color,
-                lang: opts.lang,
-            }),
+            Box::new(events::Terminal::new(
+                opts.json,
+                opts.color,
+                opts.lang,
+                opts.progress,
+            )),
         ],
     };
     let workbook_ref = WorkbookRef {
