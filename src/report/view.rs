@@ -790,7 +790,15 @@ impl ReportView {
             ctx.institution.orgnr,
             text::oslo_date(&report.finished)
         );
-        let header_text = format!("{} · {}", l.title, ctx.institution.name);
+        let mut header_text = format!("{} · {}", l.title, ctx.institution.name);
+        // A system-user run is labelled on every page until the agencies' acceptance is verified.
+        if ctx.delegation == crate::model::Delegation::SystemUser {
+            header_text.push_str(pick(
+                lang,
+                " · SYSTEMBRUKER – IKKE VERIFISERT MOT ETATENE",
+                " · SYSTEM USER – NOT VERIFIED AGAINST THE AGENCIES",
+            ));
+        }
 
         ReportView {
             headings: l.headings().to_vec(),

@@ -33,6 +33,9 @@ pub mod exit {
 /// The synthetic institution of the simulator's default data set.
 pub const SIM_INSTITUTION_ORGNR: &str = "987654309";
 pub const SIM_INSTITUTION_NAME: &str = "Eksempel Pensjon AS";
+/// The note of a case that an interruption kept from starting.
+const INTERRUPTED_NOTE: &str = "avbrutt (Ctrl-C) før testcasen startet";
+
 /// The in-process simulator's state file inside a run folder.
 pub const SIM_STATE: &str = "sim-state.json";
 pub const SIM_CLIENT_ID: &str = "5d6f0c1e-3b2a-4c8d-9e7f-00000000c001";
@@ -345,11 +348,7 @@ fn decide_without_call(
         return Some(exec::skipped(case, Status::NotRun, "not selected"));
     }
     if interrupted.load(Ordering::SeqCst) {
-        return Some(exec::skipped(
-            case,
-            Status::NotRun,
-            "avbrutt (Ctrl-C) før testcasen startet",
-        ));
+        return Some(exec::skipped(case, Status::NotRun, INTERRUPTED_NOTE));
     }
     let writes = case
         .steps
@@ -897,7 +896,14 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
             let ex = executor.clone();
             let mut sk = sink.clone();
             let case = &plan.cases[idx];
+            let interrupted = interrupted.clone();
             async move {
+                // Ctrl-C: calls in flight finish; cases of the batch not yet started do not start.
+                if interrupted.load(Ordering::SeqCst) {
+                    let r = exec::skipped(case, Status::NotRun, INTERRUPTED_NOTE);
+                    let _ = sk.event(&Event::CaseFinished { result: r.clone() });
+                    return (idx, r);
+                }
                 let r = match tokio::time::timeout(case_timeout, ex.run_case(case, &mut sk)).await {
                     Ok(r) => r,
                     Err(_) => exec::skipped(
