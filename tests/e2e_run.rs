@@ -247,3 +247,73 @@ fn usage_errors_exit_2() {
     let out = bin().args(["run", "--env", "prod"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn report_renders_every_report_again_from_the_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let out = bin()
+        .args([
+            "run",
+            "--today",
+            "2026-11-26",
+            "--only",
+            "TPA-01,IMS-01,INN-04",
+            "--reports",
+        ])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let dir = run_dir(&reports);
+    let before: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    for f in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        if name.ends_with(".docx") || name.ends_with(".xlsx") || name.ends_with(".html") {
+            std::fs::remove_file(f).unwrap();
+        }
+    }
+    let out = bin()
+        .args(["report"])
+        .arg(&dir)
+        .args(["--lang", "en"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(files.iter().any(|f| f.ends_with(".docx")), "{files:?}");
+    assert!(
+        files.iter().any(|f| f.ends_with("_utfylt.xlsx")),
+        "{files:?}"
+    );
+    assert!(files.iter().any(|f| f == "rapport.html"), "{files:?}");
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    let statuses = |r: &serde_json::Value| -> Vec<(String, String)> {
+        r["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap().to_string(),
+                    c["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        statuses(&before),
+        statuses(&after),
+        "the verdicts come back from the journal unchanged"
+    );
+}

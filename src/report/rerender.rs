@@ -411,5 +411,26 @@ pub fn rerender_with_warnings(
         mask_ids: opts.mask_ids,
         template: opts.template.clone(),
     };
-    super::write_all_with(&report, &out, &ropts, &human)
+    let (mut files, mut warnings) = super::write_all_with(&report, &out, &ropts, &human)?;
+    // The filled-in workbook again, from the run's own input workbook when it is unchanged.
+    let input = PathBuf::from(&report.workbook.path);
+    match crate::workbook::read(&input) {
+        Ok(wb) if wb.sha256 == report.workbook.sha256 => {
+            let stem = input.file_stem().and_then(|s| s.to_str()).unwrap_or("integrasjonstest");
+            let filled = out.join(format!("{stem}_utfylt.xlsx"));
+            match crate::workbook::write_filled(&wb, &report, &filled, opts.lang) {
+                Ok(()) => files.push(filled),
+                Err(e) => warnings.push(format!("the filled-in workbook was not written: {e}")),
+            }
+        }
+        Ok(_) => warnings.push(format!(
+            "{} has changed since the run (SHA-256 differs): the filled-in workbook was not written again",
+            input.display()
+        )),
+        Err(_) => warnings.push(format!(
+            "the run's workbook {} was not found from here: the filled-in workbook was not written again",
+            input.display()
+        )),
+    }
+    Ok((files, warnings))
 }
