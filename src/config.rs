@@ -234,8 +234,14 @@ name = "Eksempel Pensjon AS"
 
 [maskinporten]
 client_id = "…"                  # from Samarbeidsportalen (test environment for --env test)
-key_pem = "certs/test-virksomhet-key.pem"     # or DSOP_KEY_PEM
-chain_pem = "certs/test-virksomhet-chain.pem" # or DSOP_CHAIN_PEM
+# The test business certificate (virksomhetssertifikat), either as PKCS#12 ...
+pkcs12 = "certs/test-virksomhet.p12"          # or DSOP_PKCS12
+password_env = "DSOP_PKCS12_PASSWORD"         # the environment variable that holds its password
+# ... or as a PEM key plus chain:
+# key_pem = "certs/test-virksomhet-key.pem"   # or DSOP_KEY_PEM
+# chain_pem = "certs/test-virksomhet-chain.pem" # or DSOP_CHAIN_PEM
+# ... or a key registered with the client in Samarbeidsportalen: key_pem plus
+# kid = "…"
 
 [profile.test]                   # every URL and path template can be overridden here
 # inntektsmottakere_path = "/{rettighetspakke}/{opplysningspliktig}/inntektsmottakere"

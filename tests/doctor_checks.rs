@@ -1,7 +1,6 @@
 //! `doctor` against the real simulator on 127.0.0.1, with rcgen-made certificates: each failure of the issue
 //! (#9) is found and explained. Every host is overridden to 127.0.0.1; nothing reaches the internet.
 
-use base64::Engine;
 use dsop_harness::auth::{BusinessCert, TestCa};
 use dsop_harness::config::Env;
 use dsop_harness::doctor::{self, CheckStatus, DoctorOptions, DoctorReport, Group, Who};
@@ -28,21 +27,7 @@ async fn start_sim() -> SimHandle {
 }
 
 fn chain_pem(c: &BusinessCert) -> String {
-    c.chain_der
-        .iter()
-        .map(|d| {
-            let b64 = base64::engine::general_purpose::STANDARD.encode(d);
-            let lines: Vec<&str> = b64
-                .as_bytes()
-                .chunks(64)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect();
-            format!(
-                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-                lines.join("\n")
-            )
-        })
-        .collect()
+    c.chain_pem()
 }
 
 fn register(h: &SimHandle, orgnr: &str, ca: &TestCa, scopes: &[&str]) {

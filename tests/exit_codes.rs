@@ -107,18 +107,7 @@ fn an_unreachable_test_environment_exits_3_without_blaming_the_institution() {
         )
         .unwrap();
     std::fs::write(tmp.path().join("key.pem"), cert.key_pem.expose()).unwrap();
-    let chain: String = cert
-        .chain_der
-        .iter()
-        .map(|d| {
-            use base64::Engine;
-            format!(
-                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-                base64::engine::general_purpose::STANDARD.encode(d)
-            )
-        })
-        .collect();
-    std::fs::write(tmp.path().join("chain.pem"), chain).unwrap();
+    std::fs::write(tmp.path().join("chain.pem"), cert.chain_pem()).unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let config = format!(
         "[institution]\norgnr = \"987654309\"\n[maskinporten]\nclient_id = \"c\"\nkey_pem = \"{k}\"\nchain_pem = \"{c}\"\n\

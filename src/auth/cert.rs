@@ -150,6 +150,25 @@ impl BusinessCert {
         })
     }
 
+    /// The chain as PEM, leaf first (public certificates only: never the key).
+    pub fn chain_pem(&self) -> String {
+        self.chain_der
+            .iter()
+            .map(|d| {
+                let b64 = base64::engine::general_purpose::STANDARD.encode(d);
+                let lines: Vec<&str> = b64
+                    .as_bytes()
+                    .chunks(64)
+                    .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                    .collect();
+                format!(
+                    "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+                    lines.join("\n")
+                )
+            })
+            .collect()
+    }
+
     /// The `x5c` header value: the chain as standard base64 (not base64url) DER strings, leaf first.
     pub fn x5c(&self) -> Vec<String> {
         self.chain_der
@@ -511,17 +530,7 @@ mod tests {
         assert!(c.info.subject.contains("Eksempel Pensjon AS"));
         assert_eq!(c.x5c().len(), 2);
         assert!(!format!("{c:?}").contains("PRIVATE KEY"));
-        let chain_pem: String = c
-            .chain_der
-            .iter()
-            .map(|d| {
-                format!(
-                    "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-                    base64::engine::general_purpose::STANDARD.encode(d)
-                )
-            })
-            .collect();
-        let again = BusinessCert::from_pem(c.key_pem.expose(), &chain_pem, "test").unwrap();
+        let again = BusinessCert::from_pem(c.key_pem.expose(), &c.chain_pem(), "test").unwrap();
         assert_eq!(again.info, c.info);
     }
 }

@@ -401,13 +401,7 @@ async fn sim_target(opts: &DoctorOptions) -> Result<(Target, KeyMaterial), Strin
     cfg.institution.orgnr = Some(SIM_INSTITUTION_ORGNR.into());
     cfg.institution.name = Some(SIM_INSTITUTION_NAME.into());
     cfg.maskinporten.client_id = Some(SIM_CLIENT_ID.into());
-    let endpoints = crate::apis::Endpoints {
-        inntekt: urls.inntekt.clone(),
-        inntektsmottakere: urls.inntektsmottakere.clone(),
-        tjenestepensjonsavtale: urls.tjenestepensjonsavtale.clone(),
-        aareg: urls.aareg.clone(),
-        ..crate::apis::Endpoints::default()
-    };
+    let endpoints = urls.endpoints();
     let t = Target {
         env: Env::Sim,
         cfg,

@@ -654,13 +654,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
                         (urls, clock, offset)
                     }
                 };
-            let endpoints = crate::apis::Endpoints {
-                inntekt: urls.inntekt.clone(),
-                inntektsmottakere: urls.inntektsmottakere.clone(),
-                tjenestepensjonsavtale: urls.tjenestepensjonsavtale.clone(),
-                aareg: urls.aareg.clone(),
-                ..crate::apis::Endpoints::default()
-            };
+            let endpoints = urls.endpoints();
             let mp = MaskinportenClient::new(
                 http.clone(),
                 &urls.maskinporten_issuer,

@@ -125,6 +125,17 @@ pub struct SimUrls {
 }
 
 impl SimUrls {
+    /// The harness's endpoints for this simulator (the default path templates, which it serves).
+    pub fn endpoints(&self) -> crate::apis::Endpoints {
+        crate::apis::Endpoints {
+            inntekt: self.inntekt.clone(),
+            inntektsmottakere: self.inntektsmottakere.clone(),
+            tjenestepensjonsavtale: self.tjenestepensjonsavtale.clone(),
+            aareg: self.aareg.clone(),
+            ..crate::apis::Endpoints::default()
+        }
+    }
+
     pub fn new(base: &str) -> SimUrls {
         let b = base.trim_end_matches('/');
         SimUrls {

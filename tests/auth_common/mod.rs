@@ -2,7 +2,6 @@
 //! simulator, and a `MaskinportenClient` pointed at it.
 #![allow(dead_code)]
 
-use base64::Engine;
 use dsop_harness::auth::{BusinessCert, KeyMaterial, MaskinportenClient, TestCa};
 use dsop_harness::model::Delegation;
 use dsop_harness::sim::{self, ClientAuth, SimClient, SimConfig, SimHandle};
@@ -58,21 +57,7 @@ pub fn fx() -> &'static Fixtures {
 
 /// A certificate chain as PEM, leaf first.
 pub fn chain_pem(c: &BusinessCert) -> String {
-    c.chain_der
-        .iter()
-        .map(|d| {
-            let b = base64::engine::general_purpose::STANDARD.encode(d);
-            let lines: Vec<&str> = b
-                .as_bytes()
-                .chunks(64)
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect();
-            format!(
-                "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
-                lines.join("\n")
-            )
-        })
-        .collect()
+    c.chain_pem()
 }
 
 /// The public key of a certificate's private key, SPKI PEM (what a `kid` client registers).
