@@ -122,7 +122,7 @@ fn validate_with_a_mapping_through_the_binary() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains("3 cases"), "{stdout}");
     assert!(stdout.contains("Case 2a"), "{stdout}");
-    assert!(stdout.contains("(4 steg)"), "MP-01's steps: {stdout}");
+    assert!(stdout.contains("(4 steps)"), "MP-01's steps: {stdout}");
     // No Testdata sheet: the bundled data, with a warning.
     assert!(stdout.contains("TD-ORG-01"), "{stdout}");
     assert!(stderr.contains("no Testdata sheet"), "{stderr}");

@@ -61,8 +61,8 @@ pub struct DoctorArgs {
     /// human (a table) or json.
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
-    /// Language of the table: nb or en.
-    #[arg(long, default_value = "nb", value_parser = parse_lang)]
+    /// Language of the table: en (the CLI's language) or nb.
+    #[arg(long, default_value = "en", value_parser = parse_lang)]
     pub lang: Lang,
     /// Run only these groups: config, certificate, network, clock, tokens, apis.
     #[arg(long, value_delimiter = ',', value_parser = parse_group)]
@@ -532,10 +532,10 @@ fn cmd_validate(a: ValidateArgs) -> i32 {
                 "  {:<8} {:<22} {}{}{}",
                 c.id,
                 api,
-                if c.mandatory { "[obligatorisk] " } else { "" },
+                if c.mandatory { "[mandatory] " } else { "" },
                 c.beskrivelse,
                 if c.steps.len() > 1 {
-                    format!(" ({} steg)", c.steps.len())
+                    format!(" ({} steps)", c.steps.len())
                 } else {
                     String::new()
                 }

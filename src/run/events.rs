@@ -139,10 +139,8 @@ impl EventSink for Terminal {
                     workbook.path
                 )?;
                 if *simulated {
-                    let msg = match self.lang {
-                        crate::model::Lang::Nb => "SIMULERT KJØRING – IKKE BEVIS FOR BITS",
-                        crate::model::Lang::En => "SIMULATED RUN – NOT EVIDENCE FOR BITS",
-                    };
+                    // Both wordings: the reports (Norwegian by default) carry the first.
+                    let msg = "SIMULERT KJØRING – IKKE BEVIS FOR BITS (simulated run: not evidence for Bits)";
                     writeln!(out, "{}", self.paint(msg, "1;31"))?;
                 }
             }
@@ -162,7 +160,8 @@ impl EventSink for Terminal {
                 }
             }
             Event::CaseFinished { result } => {
-                let label = result.status.label(self.lang);
+                // The CLI speaks English; the reports use the report language.
+                let label = result.status.label(crate::model::Lang::En);
                 let code = match result.status {
                     crate::model::Status::Ok => "32",
                     crate::model::Status::Deviation => "31",
@@ -178,7 +177,7 @@ impl EventSink for Terminal {
                     "{:<8} {} {:<22} {:>6} ms  {}{}",
                     result.id,
                     self.paint(&format!("{label:<11}"), code),
-                    result.api.label(self.lang),
+                    result.api.label(crate::model::Lang::En),
                     result.duration_ms,
                     actual,
                     result
@@ -204,14 +203,14 @@ impl EventSink for Terminal {
                 }
                 writeln!(
                     out,
-                    "\n{} cases: {} OK, {} Avvik, {} Miljøfeil, {} Ikke kjørt, {} Ikke relevant. Verdict: {}{}",
+                    "\n{} cases: {} ok, {} deviation, {} environment error, {} not run, {} not applicable. Verdict: {}{}",
                     summary.total,
                     summary.ok,
                     summary.deviation,
                     summary.environment_error,
                     summary.not_run,
                     summary.not_applicable,
-                    verdict.label(self.lang),
+                    verdict.label(crate::model::Lang::En),
                     if *interrupted { " (interrupted)" } else { "" }
                 )?;
             }

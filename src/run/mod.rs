@@ -392,7 +392,7 @@ pub fn print_plan(p: &plan::Plan) {
             "{} [{}]{}{} {}",
             c.id,
             c.api,
-            if c.mandatory { " obligatorisk" } else { "" },
+            if c.mandatory { " mandatory" } else { "" },
             if c.selected { "" } else { " (not selected)" },
             c.description
         );
