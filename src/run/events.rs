@@ -88,18 +88,16 @@ impl EventSink for Fanout {
 pub struct Terminal {
     pub json: bool,
     pub color: bool,
-    pub lang: crate::model::Lang,
     /// Show a progress bar (only when stdout is a terminal).
     pub progress: bool,
     pub bar: Option<indicatif::ProgressBar>,
 }
 
 impl Terminal {
-    pub fn new(json: bool, color: bool, lang: crate::model::Lang, progress: bool) -> Terminal {
+    pub fn new(json: bool, color: bool, progress: bool) -> Terminal {
         Terminal {
             json,
             color,
-            lang,
             progress: progress && !json,
             bar: None,
         }

@@ -770,12 +770,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
     let mut sink = Fanout {
         sinks: vec![
             Box::new(journal),
-            Box::new(events::Terminal::new(
-                opts.json,
-                opts.color,
-                opts.lang,
-                opts.progress,
-            )),
+            Box::new(events::Terminal::new(opts.json, opts.color, opts.progress)),
         ],
     };
     let workbook_ref = WorkbookRef {

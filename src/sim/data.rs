@@ -170,6 +170,28 @@ fn uuid_for(n: u32) -> String {
     format!("5e1d0000-0000-4000-8000-{n:012}")
 }
 
+/// Two overlapping 50 % permisjoner covering month `m` (P-PERM, tag `flere_permisjoner`).
+fn two_permisjoner(m: YearMonth) -> Vec<Permisjon> {
+    vec![
+        Permisjon {
+            id: "P1".into(),
+            kode: "andreLovfestedePermisjoner".into(),
+            beskrivelse: "Andre lovfestede permisjoner".into(),
+            startdato: m.plus(-2).first_day(),
+            sluttdato: Some(m.plus(1).last_day()),
+            prosent: 50.0,
+        },
+        Permisjon {
+            id: "P2".into(),
+            kode: "permisjonMedForeldrepenger".into(),
+            beskrivelse: "Permisjon med foreldrepenger".into(),
+            startdato: m.first_day(),
+            sluttdato: Some(m.plus(2).last_day()),
+            prosent: 50.0,
+        },
+    ]
+}
+
 fn ordinary(fra: YearMonth, pct: f64, yrke: (&'static str, &'static str)) -> Detaljer {
     Detaljer {
         fra,
@@ -231,24 +253,7 @@ impl DataSet {
         p03.detaljer = vec![ordinary(ym(2019, 9), 100.0, KONSULENT)];
         let mut p04 = employment(4, date(2018, 6, 1), None);
         p04.detaljer = vec![ordinary(ym(2018, 6), 100.0, SNEKKER)];
-        p04.permisjoner = vec![
-            Permisjon {
-                id: "P1".into(),
-                kode: "andreLovfestedePermisjoner".into(),
-                beskrivelse: "Andre lovfestede permisjoner".into(),
-                startdato: m.plus(-2).first_day(),
-                sluttdato: Some(m.plus(1).last_day()),
-                prosent: 50.0,
-            },
-            Permisjon {
-                id: "P2".into(),
-                kode: "permisjonMedForeldrepenger".into(),
-                beskrivelse: "Permisjon med foreldrepenger".into(),
-                startdato: m.first_day(),
-                sluttdato: Some(m.plus(2).last_day()),
-                prosent: 50.0,
-            },
-        ];
+        p04.permisjoner = two_permisjoner(m);
         let end5 = m.plus(-1);
         let mut p05 = employment(5, date(2018, 8, 1), Some(end5.last_day()));
         p05.sluttaarsak = Some((
@@ -736,24 +741,7 @@ impl PersonSpec {
             sist_endret: stamp(confirmed, "21:40:13"),
         };
         if self.has("flere_permisjoner") {
-            e.permisjoner = vec![
-                Permisjon {
-                    id: "P1".into(),
-                    kode: "andreLovfestedePermisjoner".into(),
-                    beskrivelse: "Andre lovfestede permisjoner".into(),
-                    startdato: m.plus(-2).first_day(),
-                    sluttdato: Some(m.plus(1).last_day()),
-                    prosent: 50.0,
-                },
-                Permisjon {
-                    id: "P2".into(),
-                    kode: "permisjonMedForeldrepenger".into(),
-                    beskrivelse: "Permisjon med foreldrepenger".into(),
-                    startdato: m.first_day(),
-                    sluttdato: Some(m.plus(2).last_day()),
-                    prosent: 50.0,
-                },
-            ];
+            e.permisjoner = two_permisjoner(m);
         }
         if self.has("permittert") {
             e.permitteringer = vec![Permisjon {
