@@ -283,6 +283,9 @@ pub struct StepResult {
     pub duration_ms: u64,
     pub attempts: u32,
     pub note: Option<String>,
+    /// The note as typed values; `note` is worded from them in the report's language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::note::Note>,
     /// A short, redacted summary of what came back (never full personal data).
     pub summary: Option<String>,
     pub started: Option<DateTime<Utc>>,
@@ -308,6 +311,9 @@ pub struct CaseResult {
     pub duration_ms: u64,
     pub attempts: u32,
     pub note: Option<String>,
+    /// The note of a case decided without a call, as typed values (a run case's note comes from its steps).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<crate::note::Note>,
     pub started: Option<DateTime<Utc>>,
     pub finished: Option<DateTime<Utc>>,
     pub steps: Vec<StepResult>,

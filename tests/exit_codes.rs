@@ -60,9 +60,10 @@ fn a_deviation_exits_1_and_fails_the_verdict() {
     assert_eq!(code, 1, "{text}");
     assert_eq!(case(&r, "IMS-01")["status"], "deviation");
     assert_eq!(r["verdict"], "failed");
-    // Cases left out are listed as not run, "not selected", and do not count for the exit code.
+    // Cases left out are listed as not run, "ikke valgt" (not selected, in the report language), and do not
+    // count for the exit code.
     assert_eq!(case(&r, "INN-01")["status"], "not_run");
-    assert_eq!(case(&r, "INN-01")["note"], "not selected");
+    assert_eq!(case(&r, "INN-01")["note"], "ikke valgt");
 }
 
 #[test]
@@ -259,7 +260,7 @@ fn rerun_failed_runs_only_the_failures_into_a_new_linked_folder() {
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(second_dir.join("results.json")).unwrap()).unwrap();
     assert_eq!(case(&r, "IMS-01")["status"], "ok");
-    assert_eq!(case(&r, "INN-01")["note"], "not selected");
+    assert_eq!(case(&r, "INN-01")["note"], "ikke valgt");
     assert!(
         r["notes"]
             .to_string()

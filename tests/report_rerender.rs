@@ -1,9 +1,9 @@
 //! `report DIR`: every report rendered again from the journal (no API call), with the human fields of a filled
 //! workbook; several runs merged with the later verdict winning and the earlier attempts listed.
 
+use dsop_harness::events::Event;
 use dsop_harness::model::{RunReport, Status, Summary, Verdict};
 use dsop_harness::report::{self, sample::sample_report, RerenderOptions};
-use dsop_harness::run::events::Event;
 use std::path::Path;
 
 /// A run folder as `run` leaves it: journal.jsonl (and results.json when `with_results`).
@@ -18,6 +18,9 @@ fn run_dir(dir: &Path, r: &RunReport, with_results: bool) {
         workbook: r.workbook.clone(),
         cases: r.cases.len(),
         at: r.started,
+        case_ids: r.cases.iter().map(|c| c.id.clone()).collect(),
+        context: Box::new(r.context.clone()),
+        rerun_of: None,
     }];
     for c in &r.cases {
         lines.push(Event::CaseFinished { result: c.clone() });

@@ -27,6 +27,7 @@ fn step(n: u32, op: &str, api: Api, status: Status, http: u16) -> StepResult {
         duration_ms: 12,
         attempts: 1,
         note: (status != Status::Ok).then(|| "unexpected 403".to_string()),
+        notes: Vec::new(),
         summary: Some(format!("step {n} summary")),
         started: None,
     }
@@ -50,6 +51,7 @@ fn case(id: &str, api: Api, status: Status, steps: Vec<StepResult>) -> CaseResul
         duration_ms: 20,
         attempts: 1,
         note: (status != Status::Ok).then(|| format!("{id} note")),
+        notes: Vec::new(),
         started: Some(Utc.with_ymd_and_hms(2026, 11, 26, 9, 30, 0).unwrap()),
         finished: None,
         steps,

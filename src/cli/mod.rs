@@ -1,6 +1,8 @@
 //! The clap front end: parse, build the options, call the library, map the outcome to an exit code.
 //! No logic lives here.
 
+mod terminal;
+
 use clap::{Args, Parser, Subcommand};
 use dsop_harness::config::{Config, Env};
 use dsop_harness::model::Lang;
@@ -423,11 +425,6 @@ async fn cmd_run(a: RunArgs) -> i32 {
         jobs: a.jobs,
         case_timeout: std::time::Duration::from_secs(a.case_timeout),
         request_timeout: a.timeout.map(std::time::Duration::from_secs),
-        skip_doctor: a.skip_doctor,
-        progress: {
-            use std::io::IsTerminal;
-            std::io::stdout().is_terminal()
-        },
         rerun_failed: a.rerun_failed,
         workbook: workbook_path(a.workbook),
         env: a.env,
@@ -441,8 +438,6 @@ async fn cmd_run(a: RunArgs) -> i32 {
             skip: a.skip,
             mandatory_only: a.mandatory_only,
         },
-        json: a.format == "json",
-        color: color(),
         allow_prod: a.allow_prod,
         dry_run: a.dry_run,
         config,
@@ -453,8 +448,39 @@ async fn cmd_run(a: RunArgs) -> i32 {
             token_lifetime_secs: None,
         },
     };
-    match run::run(opts).await {
+    let (skip_doctor, json) = (a.skip_doctor, a.format == "json");
+    let spec = match run::spec::resolve(opts) {
+        Ok(run::Resolved::Run(spec)) => spec,
+        Ok(run::Resolved::DryRun { plan, warnings }) => {
+            warnings.iter().for_each(|w| eprintln!("{w}"));
+            run::plan_lines(&plan).iter().for_each(|l| println!("{l}"));
+            return exit::OK;
+        }
+        Ok(other) => return finish_run(Ok(other.outcome())),
+        Err(e) => return finish_run(Err(e)),
+    };
+    spec.warnings.iter().for_each(|w| eprintln!("{w}"));
+    // Before a real run: doctor's fast subset, so a set-up mistake is named before any case runs.
+    let o = &spec.opts;
+    if o.env != Env::Sim && !skip_doctor && o.resume.is_none() {
+        let pre = dsop_harness::doctor::preflight(&o.config, o.env, &Default::default()).await;
+        if pre.failed() {
+            eprintln!("{}", pre.render_table(o.lang));
+            eprintln!(
+                "error: the preflight checks failed (table above): fix them, or give --skip-doctor to run anyway"
+            );
+            return exit::USAGE;
+        }
+    }
+    let sink = terminal::Terminal::new(json, color(), terminal::progress_wanted());
+    finish_run(run::execute(&spec, Box::new(sink)).await)
+}
+
+/// Show a run's warnings and errors; the exit code.
+fn finish_run(r: Result<run::RunOutcome, run::RunError>) -> i32 {
+    match r {
         Ok(o) => {
+            o.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
             if let Some(d) = &o.dir {
                 eprintln!("reports written to {}", d.display());
             }

@@ -17,7 +17,7 @@ pub mod tokens;
 pub use cert::IssuerList;
 pub use init::init;
 
-use crate::auth::{KeyMaterial, MaskinportenClient, TestCa};
+use crate::auth::{KeyMaterial, MaskinportenClient};
 use crate::config::{Config, Env};
 use crate::model::Lang;
 use crate::secret::Secret;
@@ -369,33 +369,10 @@ fn target(cfg: &Config, env: Env, opts: &DoctorOptions) -> Result<Target, String
 /// For `--env sim`: start the simulator in-process, with an ephemeral certificate registered for the synthetic
 /// institution (as `run` does), and point everything at it.
 async fn sim_target(opts: &DoctorOptions) -> Result<(Target, KeyMaterial), String> {
-    use crate::run::{SIM_CLIENT_ID, SIM_INSTITUTION_NAME, SIM_INSTITUTION_ORGNR};
-    use chrono::Datelike;
+    use crate::bootstrap::{SIM_CLIENT_ID, SIM_INSTITUTION_NAME, SIM_INSTITUTION_ORGNR};
     let today = chrono::Utc::now().date_naive();
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let handle = Arc::new(
-        crate::sim::start(crate::sim::SimConfig::new(today), addr)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
-    let ca = TestCa::generate("Simulert Buypass Class 3 Test4 CA").map_err(|e| e.to_string())?;
-    let y = today.year();
-    let cert = ca
-        .issue(
-            SIM_INSTITUTION_ORGNR,
-            SIM_INSTITUTION_NAME,
-            (y - 1, 1, 1),
-            (y + 2, 1, 1),
-        )
-        .map_err(|e| e.to_string())?;
-    handle.register_client(crate::sim::SimClient {
-        client_id: SIM_CLIENT_ID.to_string(),
-        orgnr: SIM_INSTITUTION_ORGNR.to_string(),
-        scopes: crate::model::SCOPES.iter().map(|s| s.to_string()).collect(),
-        auth: crate::sim::ClientAuth::X5c {
-            trusted_ca_der: ca.cert_der.clone(),
-        },
-    });
+    let id = crate::bootstrap::sim_identity(today, SIM_INSTITUTION_ORGNR, SIM_INSTITUTION_NAME)?;
+    let handle = crate::bootstrap::start_embedded(crate::sim::SimConfig::new(today), &id).await?;
     let urls = handle.urls().clone();
     let mut cfg = Config::default();
     cfg.institution.orgnr = Some(SIM_INSTITUTION_ORGNR.into());
@@ -413,7 +390,7 @@ async fn sim_target(opts: &DoctorOptions) -> Result<(Target, KeyMaterial), Strin
         http: crate::apis::http_client(opts.timeout)?,
         sim: Some(handle),
     };
-    Ok((t, KeyMaterial::Certificate(cert)))
+    Ok((t, KeyMaterial::Certificate(id.cert)))
 }
 
 /// Run every selected check against `env` with configuration `cfg`.

@@ -153,9 +153,9 @@ pub fn write_bundle(
         }
         add(name.to_string(), &path)?;
     }
-    let journal = dir.join(crate::run::journal::JOURNAL);
+    let journal = dir.join(crate::events::journal::JOURNAL);
     if journal.is_file() {
-        add(crate::run::journal::JOURNAL.to_string(), &journal)?;
+        add(crate::events::journal::JOURNAL.to_string(), &journal)?;
     }
     let wb_name = workbook
         .file_name()

@@ -114,3 +114,28 @@ pub fn write_all_with(
     }
     Ok((vec![json_path, junit_path, html_path, docx_path], warnings))
 }
+
+/// `<stem>_utfylt.xlsx`: the input workbook's name with the suffix the filled-in copy gets.
+pub fn filled_workbook_name(workbook: &Path) -> String {
+    let stem = workbook
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("integrasjonstest");
+    format!("{stem}_utfylt.xlsx")
+}
+
+/// The one place the filled-in workbook is written from (by `run` and by `report DIR`): `wb` with the
+/// results of `report`, as `<stem>_utfylt.xlsx` in `dir`. Returns the file written.
+pub fn write_filled_workbook(
+    wb: &crate::workbook::Workbook,
+    report: &RunReport,
+    dir: &Path,
+    lang: Lang,
+) -> Result<PathBuf, String> {
+    let path = dir.join(filled_workbook_name(&wb.path));
+    crate::workbook::write_filled(wb, report, &path, lang).map_err(|e| {
+        let p: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
+        format!("writing the filled-in workbook failed: {}", p.join("; "))
+    })?;
+    Ok(path)
+}

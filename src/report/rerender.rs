@@ -9,10 +9,11 @@
 
 use super::view::{DeviationHuman, HumanFields};
 use super::{ReportError, ReportOptions};
+use crate::events::journal::JOURNAL;
+use crate::events::Aggregator;
 use crate::model::{
     CaseResult, Lang, RunContext, RunReport, Status, Summary, Verdict, WorkbookRef,
 };
-use crate::run::events::Event;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -38,109 +39,48 @@ fn input_err(path: &Path, message: impl Into<String>) -> ReportError {
     }
 }
 
-/// Rebuild the `RunReport` of one run folder from its journal (and `results.json` for the context).
-pub fn load_run(dir: &Path) -> Result<RunReport, ReportError> {
-    let journal = dir.join(crate::run::journal::JOURNAL);
+/// Rebuild the `RunReport` of one run folder from its journal, through the same aggregator as the live
+/// run (so the cases, notes and context are the live run's, worded in `lang`). A folder without a journal
+/// falls back to its `results.json`.
+pub fn load_run(dir: &Path, lang: Lang) -> Result<RunReport, ReportError> {
+    let journal = dir.join(JOURNAL);
     let results = dir.join(super::RESULTS_JSON);
-    let base: Option<RunReport> = if results.is_file() {
-        let bytes = std::fs::read(&results).map_err(|e| ReportError::Io {
-            path: results.clone(),
-            source: e,
-        })?;
-        Some(serde_json::from_slice(&bytes).map_err(|e| {
-            input_err(
-                &results,
-                format!("not a results.json of dsop-harness ({e}); remove it to render from the journal alone"),
-            )
-        })?)
-    } else {
-        None
-    };
     if !journal.is_file() {
-        return base.ok_or_else(|| {
-            input_err(
+        if !results.is_file() {
+            return Err(input_err(
                 dir,
                 "neither journal.jsonl nor results.json is here: give the folder of a run (reports/<timestamp>-<env>)",
-            )
-        });
+            ));
+        }
+        return read_results(&results);
     }
-    let events = crate::run::journal::read(&journal).map_err(|e| ReportError::Io {
+    let events = crate::events::journal::read(&journal).map_err(|e| ReportError::Io {
         path: journal.clone(),
         source: e,
     })?;
-    let mut started = None;
-    let mut finished = None;
-    let mut last_at = None;
-    let mut cases: Vec<CaseResult> = Vec::new();
-    for e in events {
-        match e {
-            Event::RunStarted {
-                run_id,
-                harness_version,
-                env,
-                simulated,
-                today,
-                workbook,
-                at,
-                ..
-            } => {
-                started = Some((run_id, harness_version, env, simulated, today, workbook, at));
-                last_at = Some(at);
-            }
-            Event::CaseFinished { result } => {
-                if let Some(t) = result.finished.or(result.started) {
-                    last_at = Some(t);
-                }
-                // A resumed run may journal a case again: the last word wins, in first-seen order.
-                match cases.iter_mut().find(|c| c.id == result.id) {
-                    Some(c) => *c = result,
-                    None => cases.push(result),
-                }
-            }
-            Event::RunFinished { at, .. } => finished = Some(at),
-            _ => {}
-        }
+    let mut report = Aggregator::replay(&events).report(lang).ok_or_else(|| {
+        input_err(
+            &journal,
+            "the journal has no run_started event: it cannot be rendered",
+        )
+    })?;
+    // A journal from before run_started carried the run's context: take it from results.json.
+    if report.context == RunContext::default() && results.is_file() {
+        report.context = read_results(&results)?.context;
     }
-    let Some((run_id, harness_version, env, simulated, today, workbook, at)) = started else {
-        return base.ok_or_else(|| {
-            input_err(
-                &journal,
-                "the journal has no run_started event (and there is no results.json): it cannot be rendered",
-            )
-        });
-    };
-    if let Some(b) = &base {
-        // Keep the order of results.json (the workbook's order).
-        cases.sort_by_key(|c| {
-            b.cases
-                .iter()
-                .position(|x| x.id == c.id)
-                .unwrap_or(usize::MAX)
-        });
-    }
-    let mut notes = base.as_ref().map(|b| b.notes.clone()).unwrap_or_default();
-    if finished.is_none() {
-        notes.push("journal.jsonl has no run_finished event: the run was cut off".into());
-    }
-    if simulated && base.is_none() {
-        notes.push("Kjørt mot dsop-harness sin innebygde simulator: ikke bevis for Bits.".into());
-    }
-    let summary = Summary::of(cases.iter().map(|c| &c.status));
-    let verdict = Verdict::of(&cases);
-    Ok(RunReport {
-        harness_version,
-        run_id,
-        env,
-        simulated,
-        started: at,
-        finished: finished.or(last_at).unwrap_or(at),
-        today,
-        workbook,
-        summary,
-        verdict,
-        context: base.map(|b| b.context).unwrap_or_default(),
-        cases,
-        notes,
+    Ok(report)
+}
+
+fn read_results(path: &Path) -> Result<RunReport, ReportError> {
+    let bytes = std::fs::read(path).map_err(|e| ReportError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        input_err(
+            path,
+            format!("not a results.json of dsop-harness ({e}); remove it to render from the journal alone"),
+        )
     })
 }
 
@@ -372,9 +312,9 @@ pub fn rerender_with_warnings(
     dir: &Path,
     opts: &RerenderOptions,
 ) -> Result<(Vec<PathBuf>, Vec<String>), ReportError> {
-    let mut runs = vec![load_run(dir)?];
+    let mut runs = vec![load_run(dir, opts.lang)?];
     for d in &opts.merge {
-        runs.push(load_run(d)?);
+        runs.push(load_run(d, opts.lang)?);
     }
     // Oldest first, whatever order the folders were given in.
     runs.sort_by_key(|r| r.started);
@@ -416,10 +356,8 @@ pub fn rerender_with_warnings(
     let input = PathBuf::from(&report.workbook.path);
     match crate::workbook::read(&input) {
         Ok(wb) if wb.sha256 == report.workbook.sha256 => {
-            let stem = input.file_stem().and_then(|s| s.to_str()).unwrap_or("integrasjonstest");
-            let filled = out.join(format!("{stem}_utfylt.xlsx"));
-            match crate::workbook::write_filled(&wb, &report, &filled, opts.lang) {
-                Ok(()) => files.push(filled),
+            match super::write_filled_workbook(&wb, &report, &out, opts.lang) {
+                Ok(filled) => files.push(filled),
                 Err(e) => warnings.push(format!("the filled-in workbook was not written: {e}")),
             }
         }

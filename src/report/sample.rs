@@ -63,6 +63,7 @@ fn case(c: C<'_>, n: u32) -> CaseResult {
         duration_ms,
         attempts,
         note: c.note.map(str::to_string),
+        notes: Vec::new(),
         summary: None,
         started,
     };
@@ -83,6 +84,7 @@ fn case(c: C<'_>, n: u32) -> CaseResult {
         duration_ms,
         attempts,
         note: c.note.map(str::to_string),
+        notes: Vec::new(),
         started,
         finished,
         steps: if c.status == Status::NotRun {
@@ -115,6 +117,7 @@ pub fn sample_report() -> RunReport {
             duration_ms: 95 + i as u64 * 4,
             attempts: 1,
             note: None,
+            notes: Vec::new(),
             summary: Some(format!(
                 "scope={scope}; expires_in=120; consumer=0192:987654309"
             )),
@@ -138,6 +141,7 @@ pub fn sample_report() -> RunReport {
         duration_ms: mp_steps.iter().map(|s| s.duration_ms).sum(),
         attempts: 4,
         note: None,
+        notes: Vec::new(),
         started: Some(at(0)),
         finished: Some(at(4)),
         steps: mp_steps,
@@ -260,6 +264,7 @@ pub fn sample_report() -> RunReport {
             duration_ms: 212,
             attempts: 1,
             note: None,
+            notes: Vec::new(),
             summary: None,
             started: Some(at(14)),
         },
@@ -276,6 +281,7 @@ pub fn sample_report() -> RunReport {
             duration_ms: 187,
             attempts: 1,
             note: None,
+            notes: Vec::new(),
             summary: None,
             started: Some(at(15)),
         },
@@ -300,6 +306,7 @@ pub fn sample_report() -> RunReport {
             duration_ms: 399,
             attempts: 2,
             note: None,
+            notes: Vec::new(),
             started: Some(at(14)),
             finished: Some(at(16)),
             steps: tpa03_steps,

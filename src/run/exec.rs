@@ -2,12 +2,13 @@
 //! and turns each exchange into a verdict (matching first, then environment errors, then deviations).
 
 use super::assert::Assertion;
-use super::events::{Event, EventSink};
 use super::expect::{match_status, Expectation, Match};
 use super::plan::{AuthMode, Call, PlannedCase, PlannedStep};
 use crate::apis::{ApiCall, ApiClient, Credentials, Exchange};
 use crate::auth::MaskinportenClient;
+use crate::events::{Event, EventSink};
 use crate::model::{Api, CaseResult, Status, StepResult};
+use crate::note::Note;
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,7 +45,16 @@ static MP_CODE: std::sync::LazyLock<regex::Regex> =
 
 struct Outcome {
     status: Status,
-    note: Option<String>,
+    notes: Vec<Note>,
+}
+
+impl Outcome {
+    fn new(status: Status, note: impl Into<Option<Note>>) -> Outcome {
+        Outcome {
+            status,
+            notes: note.into().into_iter().collect(),
+        }
+    }
 }
 
 fn summarize(ex: &Exchange) -> String {
@@ -75,18 +85,18 @@ fn summarize(ex: &Exchange) -> String {
     s
 }
 
-fn check_fields(assertions: &[Assertion], body: Option<&serde_json::Value>) -> Result<(), String> {
+fn check_fields(assertions: &[Assertion], body: Option<&serde_json::Value>) -> Result<(), Note> {
     if assertions.is_empty() {
         return Ok(());
     }
     let Some(b) = body else {
-        return Err("svaret hadde ingen JSON-kropp å sjekke nøkkelfelt mot".into());
+        return Err(Note::NoBodyForFields);
     };
-    let fails: Vec<String> = assertions.iter().filter_map(|a| a.check(b).err()).collect();
-    if fails.is_empty() {
+    let failures: Vec<String> = assertions.iter().filter_map(|a| a.check(b).err()).collect();
+    if failures.is_empty() {
         Ok(())
     } else {
-        Err(format!("nøkkelfelt: {}", fails.join("; ")))
+        Err(Note::FieldsFailed { failures })
     }
 }
 
@@ -99,68 +109,43 @@ fn judge(
     env_codes: &[String],
 ) -> Outcome {
     let Some(status) = ex.status else {
-        let t = ex.transport.as_ref();
-        return Outcome {
-            status: Status::EnvironmentError,
-            note: Some(format!(
-                "miljøfeil: {}",
-                t.map(|t| t.message.as_str()).unwrap_or("ingen respons")
-            )),
-        };
+        let detail = ex.transport.as_ref().map(|t| t.message.clone());
+        return Outcome::new(
+            Status::EnvironmentError,
+            Note::NoAnswer {
+                detail: detail.unwrap_or_default(),
+            },
+        );
     };
     match match_status(exp, status, ex.error_code.as_deref(), &ex.error_codes) {
         Match::Yes { note } => {
             if api == Api::AaregOtp && ex.graphql_errors && !exp.expects_code() {
                 let codes = ex.error_codes.join(", ");
                 if ex.error_codes.iter().any(|c| c == "AA-201") {
-                    return Outcome {
-                        status: Status::EnvironmentError,
-                        note: Some(format!("NAV svarte AA-201 (ukjent feil): {codes}")),
-                    };
+                    return Outcome::new(Status::EnvironmentError, Note::NavUnknownError { codes });
                 }
-                return Outcome {
-                    status: Status::Deviation,
-                    note: Some(format!(
-                        "NAV svarte HTTP 200 med errors ({codes}), som testcasen ikke forventet"
-                    )),
-                };
+                return Outcome::new(Status::Deviation, Note::NavUnexpectedErrors { codes });
             }
             match check_fields(assertions, ex.body.as_ref()) {
-                Ok(()) => Outcome {
-                    status: Status::Ok,
-                    note,
-                },
-                Err(e) => Outcome {
-                    status: Status::Deviation,
-                    note: Some(e),
-                },
+                Ok(()) => Outcome::new(Status::Ok, note),
+                Err(e) => Outcome::new(Status::Deviation, e),
             }
         }
         Match::No { note } => {
             let code = ex.error_code.as_deref().unwrap_or("");
             let bare_404 = api.is_skatteetaten() && status == 404 && ex.error_code.is_none();
+            let cause = Box::new(note.clone());
             if status >= 500
                 || status == 429
                 || env_codes.iter().any(|c| c == code)
                 || ex.error_codes.iter().any(|c| c == "AA-201")
             {
-                Outcome {
-                    status: Status::EnvironmentError,
-                    note: Some(format!("miljøfeil: {note}")),
-                }
+                Outcome::new(Status::EnvironmentError, Note::EnvironmentFault { cause })
             } else if bare_404 {
-                Outcome {
-                    status: Status::EnvironmentError,
-                    note: Some(format!(
-                        "miljøfeil/konfigurasjon: 404 uten feilkode betyr at stien ikke finnes; sjekk stimalen for {} ({note})",
-                        api.label(crate::model::Lang::Nb)
-                    )),
-                }
+                let api = api.label(crate::model::Lang::Nb).to_string();
+                Outcome::new(Status::EnvironmentError, Note::PathNotFound { api, cause })
             } else {
-                Outcome {
-                    status: Status::Deviation,
-                    note: Some(note),
-                }
+                Outcome::new(Status::Deviation, note)
             }
         }
     }
@@ -225,6 +210,7 @@ impl Executor {
             duration_ms: 0,
             attempts: 0,
             note: None,
+            notes: Vec::new(),
             summary: None,
             started: Some(started),
         };
@@ -298,7 +284,9 @@ impl Executor {
             match r {
                 Err(e) => {
                     res.status = Status::EnvironmentError;
-                    res.note = Some(format!("miljøfeil: {e}"));
+                    res.notes = vec![Note::NoAnswer {
+                        detail: e.to_string(),
+                    }];
                 }
                 Ok(t) => {
                     res.actual_http = Some(t.status);
@@ -311,7 +299,7 @@ impl Executor {
                     };
                     let o = judge(Api::Maskinporten, &st.expectation, &st.assertions, &ex, &[]);
                     res.status = o.status;
-                    let mut notes: Vec<String> = o.note.into_iter().collect();
+                    let mut notes = o.notes;
                     if let Some(c) = &t.claims {
                         let consumer = c
                             .pointer("/consumer/ID")
@@ -326,7 +314,7 @@ impl Executor {
                         }
                         res.summary = Some(format!("HTTP {}, {s}", t.status));
                     } else if t.token.is_some() {
-                        notes.push("tokenet kunne ikke dekodes (det er ugjennomsiktig etter Digdirs regel); ikke et avvik".into());
+                        notes.push(Note::OpaqueToken);
                         res.summary = Some(format!("HTTP {}", t.status));
                     } else {
                         let d = t
@@ -347,7 +335,7 @@ impl Executor {
                             crate::auth::explain_error(e, d)
                         ));
                     }
-                    res.note = (!notes.is_empty()).then(|| notes.join("; "));
+                    res.notes = notes;
                 }
             }
             return;
@@ -404,7 +392,9 @@ impl Executor {
                         }
                         _ => Status::NotRun,
                     };
-                    res.note = Some(format!("fikk ikke token: {e}"));
+                    res.notes = vec![Note::NoToken {
+                        detail: e.to_string(),
+                    }];
                     return;
                 }
             };
@@ -478,16 +468,16 @@ impl Executor {
                 &self.env_codes,
             );
             res.status = o.status;
-            let mut notes: Vec<String> = o.note.into_iter().collect();
+            let mut notes = o.notes;
             if let (Some(t), true) = (&ex.transport, call.is_write()) {
                 if t.maybe_sent {
-                    notes.push("skrivekallet kan ha blitt utført; det sendes ikke på nytt. Sjekk avtaleforholdet før ny kjøring".into());
+                    notes.push(Note::WriteMaybeDone);
                 }
             }
             if attempt > 1 {
-                notes.push(format!("{attempt} forsøk"));
+                notes.push(Note::Attempts { n: attempt });
             }
-            res.note = (!notes.is_empty()).then(|| notes.join("; "));
+            res.notes = notes;
             return;
         }
     }
@@ -544,31 +534,26 @@ fn token_lifetime_check(case: &PlannedCase, steps: &mut [StepResult], fetched: &
     }
     let within: u32 = fetched[..w].iter().sum();
     let renewed = fetched[w];
-    let note = format!(
-        "tokens hentet: {within} for de {w} første kallene, {renewed} etter at levetiden (expires_in) var passert"
-    );
+    let fetched_note = Note::TokensFetched {
+        within,
+        first_calls: w,
+        renewed,
+    };
     let s = &mut steps[w];
     if within > 1 {
         steps[0].status = Status::Deviation;
-        steps[0].note = Some(format!(
-            "tokenet ble ikke gjenbrukt innenfor levetiden; {note}"
-        ));
+        steps[0].notes = vec![Note::TokenNotReused, fetched_note];
     } else if renewed != 1 || s.attempts != 1 {
         s.status = Status::Deviation;
-        s.note = Some(format!(
-            "tokenet ble ikke fornyet før utløp (eller kallet fikk 401); {note}"
-        ));
+        s.notes = vec![Note::TokenNotRenewed, fetched_note];
     } else {
-        s.note = Some(note);
+        s.notes = vec![fetched_note];
     }
 }
 
 /// The case verdict: ok only when every step matched; else the first step that did not decides.
 pub fn case_result(case: &PlannedCase, steps: Vec<StepResult>) -> CaseResult {
-    let deciding = steps
-        .iter()
-        .find(|s| s.status != Status::Ok)
-        .or(steps.last());
+    let deciding = crate::lang::deciding_step(&steps);
     let status = match deciding {
         Some(s) => s.status,
         None => Status::NotRun,
@@ -594,13 +579,9 @@ pub fn case_result(case: &PlannedCase, steps: Vec<StepResult>) -> CaseResult {
         correlation_id_returned: deciding.and_then(|d| d.correlation_id_returned.clone()),
         duration_ms: steps.iter().map(|s| s.duration_ms).sum(),
         attempts: steps.iter().map(|s| s.attempts).sum(),
-        note: deciding.and_then(|d| d.note.clone()).map(|n| {
-            if steps.len() > 1 {
-                format!("steg {}: {n}", deciding.map(|d| d.step).unwrap_or(0))
-            } else {
-                n
-            }
-        }),
+        // Worded from the deciding step's typed notes when the report is built (`crate::lang::case_note`).
+        note: None,
+        notes: Vec::new(),
         started: steps.first().and_then(|s| s.started),
         finished: None,
         steps,
@@ -608,9 +589,9 @@ pub fn case_result(case: &PlannedCase, steps: Vec<StepResult>) -> CaseResult {
 }
 
 /// A case that did not run: `not_run` (or `environment_error` after a failed prerequisite) with a note.
-pub fn skipped(case: &PlannedCase, status: Status, note: &str) -> CaseResult {
+pub fn skipped(case: &PlannedCase, status: Status, note: Note) -> CaseResult {
     let mut r = case_result(case, Vec::new());
     r.status = status;
-    r.note = Some(note.to_string());
+    r.notes = vec![note];
     r
 }

@@ -1,6 +1,7 @@
 //! Expectations: HTTP status (exact, class, alternatives), status paired with an error code
 //! (`404:IM-008 | 4xx:IM-010`), inferred codes marked `?` (`403:IM-005?`).
 
+use crate::note::Note;
 use std::fmt;
 
 /// `200`, `2xx` (a class), or any status.
@@ -227,9 +228,9 @@ impl Expectation {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Match {
     /// An alternative matched; the note (if any) says something worth knowing.
-    Yes { note: Option<String> },
+    Yes { note: Option<Note> },
     /// Nothing matched; the note explains.
-    No { note: String },
+    No { note: Note },
 }
 
 /// Compare a status and code with the expectation. `errors_present` is NAV's non-empty `errors` list.
@@ -247,12 +248,22 @@ pub fn match_status(
             Some(c) if st_ok && has(&c.code) => {
                 // The documented IM-008/IM-010 conflict (§1.4.3): both mean "no income" for otp.
                 let note = match c.code.as_str() {
-                    "IM-010" if exp.alternatives.iter().any(|x| x.code.as_ref().is_some_and(|y| y.code == "IM-008")) => Some(
-                        "Inntekt svarte IM-010 (DSOP-FAQ: «ingen inntekt»; Skatteetatens tabell: samtykke). Tolket som «ingen inntekt» for otp.".to_string(),
-                    ),
-                    "IM-008" if exp.alternatives.iter().any(|x| x.code.as_ref().is_some_and(|y| y.code == "IM-010")) => Some(
-                        "Inntekt svarte IM-008 (Skatteetatens tabell: ingen inntektsdata), ikke IM-010 som i DSOP-FAQ.".to_string(),
-                    ),
+                    "IM-010"
+                        if exp
+                            .alternatives
+                            .iter()
+                            .any(|x| x.code.as_ref().is_some_and(|y| y.code == "IM-008")) =>
+                    {
+                        Some(Note::Im010AsNoIncome)
+                    }
+                    "IM-008"
+                        if exp
+                            .alternatives
+                            .iter()
+                            .any(|x| x.code.as_ref().is_some_and(|y| y.code == "IM-010")) =>
+                    {
+                        Some(Note::Im008NotIm010)
+                    }
                     _ => None,
                 };
                 return Match::Yes { note };
@@ -265,11 +276,11 @@ pub fn match_status(
         if let (Some(s), Some(c)) = (a.status, &a.code) {
             if c.inferred && s.matches(status) {
                 return Match::Yes {
-                    note: Some(format!(
-                        "forventet kode {} er antatt (ikke dokumentert); mottok {} med riktig status {status}",
-                        c.code,
-                        code.unwrap_or("ingen kode")
-                    )),
+                    note: Some(Note::InferredCode {
+                        code: c.code.clone(),
+                        got: code.map(str::to_string),
+                        status,
+                    }),
                 };
             }
         }
@@ -283,15 +294,13 @@ pub fn match_status(
         Some(c) => format!("{status} {c}"),
         None => format!("{status}"),
     };
-    let note = if class_ok {
-        format!(
-            "riktig statusklasse, men annen status eller kode: forventet {}, fikk {got}",
-            exp.text()
-        )
-    } else {
-        format!("forventet {}, fikk {got}", exp.text())
-    };
-    Match::No { note }
+    Match::No {
+        note: Note::Mismatch {
+            expected: exp.text(),
+            got,
+            class_ok,
+        },
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `journal.jsonl`: every event, one JSON line, appended and fsynced as it happens. Events hold no tokens,
 //! keys or Authorization headers by construction (the exchange types never carry them).
 
-use super::events::{Event, EventSink};
+use super::{Event, EventSink};
 use std::path::{Path, PathBuf};
 
 pub const JOURNAL: &str = "journal.jsonl";

@@ -1,0 +1,186 @@
+//! The one consumer that builds a run's `RunReport` from its events. The live run feeds it as events happen;
+//! `report DIR` and `run --resume` feed it the journal. Nothing else builds a `RunReport` from a run.
+
+use super::{Event, EventSink, RerunOf};
+use crate::model::{
+    CaseResult, Delegation, Lang, RunContext, RunReport, Summary, Verdict, WorkbookRef,
+};
+use crate::note::RunNote;
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// What `run_started` says.
+#[derive(Clone, Debug)]
+struct Start {
+    run_id: String,
+    harness_version: String,
+    env: String,
+    simulated: bool,
+    today: NaiveDate,
+    workbook: WorkbookRef,
+    at: DateTime<Utc>,
+    case_ids: Vec<String>,
+    context: RunContext,
+    rerun_of: Option<RerunOf>,
+}
+
+/// Builds the `RunReport` from the event stream.
+#[derive(Clone, Debug, Default)]
+pub struct Aggregator {
+    start: Option<Start>,
+    /// Finished cases, in first-seen order; a case journalled again (a resumed run) takes the last word.
+    cases: Vec<CaseResult>,
+    /// The `run_finished` time, unless a later `run_resumed` reopened the run.
+    finished: Option<DateTime<Utc>>,
+    interrupted: bool,
+    last_at: Option<DateTime<Utc>>,
+}
+
+impl Aggregator {
+    pub fn new() -> Aggregator {
+        Aggregator::default()
+    }
+
+    /// An aggregator fed every event of `events`, in order.
+    pub fn replay(events: &[Event]) -> Aggregator {
+        let mut a = Aggregator::new();
+        for e in events {
+            a.feed(e);
+        }
+        a
+    }
+
+    pub fn feed(&mut self, e: &Event) {
+        match e {
+            Event::RunStarted {
+                run_id,
+                harness_version,
+                env,
+                simulated,
+                today,
+                workbook,
+                at,
+                case_ids,
+                context,
+                rerun_of,
+                ..
+            } => {
+                self.start = Some(Start {
+                    run_id: run_id.clone(),
+                    harness_version: harness_version.clone(),
+                    env: env.clone(),
+                    simulated: *simulated,
+                    today: *today,
+                    workbook: workbook.clone(),
+                    at: *at,
+                    case_ids: case_ids.clone(),
+                    context: context.as_ref().clone(),
+                    rerun_of: rerun_of.clone(),
+                });
+                self.last_at = Some(*at);
+            }
+            Event::RunResumed { at, .. } => {
+                self.finished = None;
+                self.interrupted = false;
+                self.last_at = Some(*at);
+            }
+            Event::CaseFinished { result } => {
+                if let Some(t) = result.finished.or(result.started) {
+                    self.last_at = Some(t);
+                }
+                match self.cases.iter_mut().find(|c| c.id == result.id) {
+                    Some(c) => *c = result.clone(),
+                    None => self.cases.push(result.clone()),
+                }
+            }
+            Event::RunFinished {
+                at, interrupted, ..
+            } => {
+                self.finished = Some(*at);
+                self.interrupted = *interrupted;
+            }
+            _ => {}
+        }
+    }
+
+    /// True once `run_started` was seen.
+    pub fn started(&self) -> bool {
+        self.start.is_some()
+    }
+
+    /// True when the stream ended with `run_finished`.
+    pub fn finished(&self) -> bool {
+        self.finished.is_some()
+    }
+
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+
+    /// The finished cases so far (typed notes not yet worded).
+    pub fn cases(&self) -> &[CaseResult] {
+        &self.cases
+    }
+
+    /// The run's report, worded in `lang`; `None` before `run_started`.
+    pub fn report(&self, lang: Lang) -> Option<RunReport> {
+        let s = self.start.as_ref()?;
+        let mut cases = self.cases.clone();
+        // The workbook's order; cases the plan did not list (none, normally) keep their order at the end.
+        cases.sort_by_key(|c| {
+            s.case_ids
+                .iter()
+                .position(|id| *id == c.id)
+                .unwrap_or(usize::MAX)
+        });
+        for c in &mut cases {
+            crate::lang::word_case(c, lang);
+        }
+        let notes = self
+            .run_notes(s)
+            .iter()
+            .map(|n| crate::lang::run_note(n, lang))
+            .collect();
+        Some(RunReport {
+            harness_version: s.harness_version.clone(),
+            run_id: s.run_id.clone(),
+            env: s.env.clone(),
+            simulated: s.simulated,
+            started: s.at,
+            finished: self.finished.or(self.last_at).unwrap_or(s.at),
+            today: s.today,
+            workbook: s.workbook.clone(),
+            summary: Summary::of(cases.iter().map(|c| &c.status)),
+            verdict: Verdict::of(&cases),
+            context: s.context.clone(),
+            cases,
+            notes,
+        })
+    }
+
+    fn run_notes(&self, s: &Start) -> Vec<RunNote> {
+        let mut notes = Vec::new();
+        if let Some(r) = &s.rerun_of {
+            notes.push(RunNote::Rerun {
+                run_id: r.run_id.clone(),
+                dir: r.dir.clone(),
+            });
+        }
+        if s.simulated {
+            notes.push(RunNote::Simulated);
+        }
+        if s.context.delegation == Delegation::SystemUser {
+            notes.push(RunNote::SystemUser);
+        }
+        if self.finished.is_none() {
+            notes.push(RunNote::CutOff);
+        }
+        notes
+    }
+}
+
+impl EventSink for Aggregator {
+    fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        self.feed(e);
+        Ok(())
+    }
+}

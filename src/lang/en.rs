@@ -1,0 +1,92 @@
+//! English (`--lang en`).
+
+use crate::note::{Note, RunNote};
+
+pub fn note(n: &Note) -> String {
+    match n {
+        Note::NotSelected => "not selected".into(),
+        Note::Interrupted => "interrupted (Ctrl-C) before the case started".into(),
+        Note::ProdWrite => "writes to Tjenestepensjonsavtale: never run in production".into(),
+        Note::PrerequisiteEnvironmentError { case } => {
+            format!("the prerequisite {case} ended with an environment error")
+        }
+        Note::PrerequisiteDeviated { case } => format!("the prerequisite {case} deviated"),
+        Note::WriteOutcomeUnknownBeforeResume { operation } => format!(
+            "{operation} was sent before the interruption but its answer never came: the outcome is unknown and \
+             the call is not sent again. Check the avtaleforhold (avtalereferanse and opplysningspliktig) before \
+             a new run"
+        ),
+        Note::CaseTimeout { secs } => format!(
+            "timeout: the case took more than {secs} s (the environment did not answer in time)"
+        ),
+        Note::NoAnswer { detail } if detail.is_empty() => "environment error: no response".into(),
+        Note::NoAnswer { detail } => format!("environment error: {detail}"),
+        Note::EnvironmentFault { cause } => format!("environment error: {}", note(cause)),
+        Note::PathNotFound { api, cause } => format!(
+            "environment/configuration error: a 404 without an error code means the path does not exist; check \
+             the path template for {api} ({})",
+            note(cause)
+        ),
+        Note::Mismatch {
+            expected,
+            got,
+            class_ok: true,
+        } => format!(
+            "right status class, but another status or code: expected {expected}, got {got}"
+        ),
+        Note::Mismatch { expected, got, .. } => format!("expected {expected}, got {got}"),
+        Note::InferredCode { code, got, status } => format!(
+            "the expected code {code} is inferred (not documented); received {} with the right status {status}",
+            got.as_deref().unwrap_or("no code")
+        ),
+        Note::Im010AsNoIncome => "Inntekt answered IM-010 (DSOP FAQ: \"no income\"; Skatteetaten's table: \
+                                  consent). Read as \"no income\" for otp."
+            .into(),
+        Note::Im008NotIm010 => "Inntekt answered IM-008 (Skatteetaten's table: no income data), not IM-010 as \
+                                in the DSOP FAQ."
+            .into(),
+        Note::NavUnknownError { codes } => format!("NAV answered AA-201 (unknown error): {codes}"),
+        Note::NavUnexpectedErrors { codes } => {
+            format!("NAV answered HTTP 200 with errors ({codes}), which the case did not expect")
+        }
+        Note::NoBodyForFields => "the answer had no JSON body to check the key fields against".into(),
+        Note::FieldsFailed { failures } => format!("key fields: {}", failures.join("; ")),
+        Note::NoToken { detail } => format!("no token: {detail}"),
+        Note::OpaqueToken => {
+            "the token could not be decoded (it is opaque under Digdir's rule); not a deviation".into()
+        }
+        Note::WriteMaybeDone => "the write may have been carried out; it is not sent again. Check the \
+                                 avtaleforhold before a new run"
+            .into(),
+        Note::Attempts { n } => format!("{n} attempts"),
+        Note::TokensFetched {
+            within,
+            first_calls,
+            renewed,
+        } => format!(
+            "tokens fetched: {within} for the first {first_calls} calls, {renewed} after the lifetime \
+             (expires_in) had passed"
+        ),
+        Note::TokenNotReused => "the token was not reused within its lifetime".into(),
+        Note::TokenNotRenewed => {
+            "the token was not renewed before it expired (or the call got 401)".into()
+        }
+        Note::Text { text } => text.clone(),
+    }
+}
+
+pub fn run_note(n: &RunNote) -> String {
+    match n {
+        RunNote::Simulated => {
+            "Run against dsop-harness's embedded simulator: not evidence for Bits.".into()
+        }
+        RunNote::SystemUser => {
+            "An Altinn system user was used: not verified against the agencies.".into()
+        }
+        RunNote::Rerun { run_id, dir } => format!(
+            "Re-run of the deviations and environment errors of run {run_id} ({dir}). Merge with \
+             `dsop-harness report {dir} <this folder>`."
+        ),
+        RunNote::CutOff => "journal.jsonl has no run_finished event: the run was cut off".into(),
+    }
+}

@@ -1,0 +1,88 @@
+//! Norwegian bokmål (the reports' default language).
+
+use crate::note::{Note, RunNote};
+
+pub fn note(n: &Note) -> String {
+    match n {
+        Note::NotSelected => "ikke valgt".into(),
+        Note::Interrupted => "avbrutt (Ctrl-C) før testcasen startet".into(),
+        Note::ProdWrite => "skriver til Tjenestepensjonsavtale: kjøres aldri i produksjon".into(),
+        Note::PrerequisiteEnvironmentError { case } => {
+            format!("forutsetningen {case} endte med miljøfeil")
+        }
+        Note::PrerequisiteDeviated { case } => format!("forutsetningen {case} avvek"),
+        Note::WriteOutcomeUnknownBeforeResume { operation } => format!(
+            "{operation} ble sendt før avbruddet, men svaret kom aldri: utfallet er ukjent og kallet sendes ikke \
+             på nytt. Sjekk avtaleforholdet (avtalereferanse og opplysningspliktig) før en ny kjøring"
+        ),
+        Note::CaseTimeout { secs } => format!(
+            "tidsavbrudd: testcasen brukte mer enn {secs} s (miljøet svarte ikke i tide)"
+        ),
+        Note::NoAnswer { detail } if detail.is_empty() => "miljøfeil: ingen respons".into(),
+        Note::NoAnswer { detail } => format!("miljøfeil: {detail}"),
+        Note::EnvironmentFault { cause } => format!("miljøfeil: {}", note(cause)),
+        Note::PathNotFound { api, cause } => format!(
+            "miljøfeil/konfigurasjon: 404 uten feilkode betyr at stien ikke finnes; sjekk stimalen for {api} ({})",
+            note(cause)
+        ),
+        Note::Mismatch {
+            expected,
+            got,
+            class_ok: true,
+        } => format!(
+            "riktig statusklasse, men annen status eller kode: forventet {expected}, fikk {got}"
+        ),
+        Note::Mismatch { expected, got, .. } => format!("forventet {expected}, fikk {got}"),
+        Note::InferredCode { code, got, status } => format!(
+            "forventet kode {code} er antatt (ikke dokumentert); mottok {} med riktig status {status}",
+            got.as_deref().unwrap_or("ingen kode")
+        ),
+        Note::Im010AsNoIncome => "Inntekt svarte IM-010 (DSOP-FAQ: «ingen inntekt»; Skatteetatens tabell: samtykke). \
+                                  Tolket som «ingen inntekt» for otp."
+            .into(),
+        Note::Im008NotIm010 => {
+            "Inntekt svarte IM-008 (Skatteetatens tabell: ingen inntektsdata), ikke IM-010 som i DSOP-FAQ.".into()
+        }
+        Note::NavUnknownError { codes } => format!("NAV svarte AA-201 (ukjent feil): {codes}"),
+        Note::NavUnexpectedErrors { codes } => {
+            format!("NAV svarte HTTP 200 med errors ({codes}), som testcasen ikke forventet")
+        }
+        Note::NoBodyForFields => "svaret hadde ingen JSON-kropp å sjekke nøkkelfelt mot".into(),
+        Note::FieldsFailed { failures } => format!("nøkkelfelt: {}", failures.join("; ")),
+        Note::NoToken { detail } => format!("fikk ikke token: {detail}"),
+        Note::OpaqueToken => {
+            "tokenet kunne ikke dekodes (det er ugjennomsiktig etter Digdirs regel); ikke et avvik".into()
+        }
+        Note::WriteMaybeDone => "skrivekallet kan ha blitt utført; det sendes ikke på nytt. Sjekk avtaleforholdet \
+                                 før ny kjøring"
+            .into(),
+        Note::Attempts { n } => format!("{n} forsøk"),
+        Note::TokensFetched {
+            within,
+            first_calls,
+            renewed,
+        } => format!(
+            "tokens hentet: {within} for de {first_calls} første kallene, {renewed} etter at levetiden \
+             (expires_in) var passert"
+        ),
+        Note::TokenNotReused => "tokenet ble ikke gjenbrukt innenfor levetiden".into(),
+        Note::TokenNotRenewed => "tokenet ble ikke fornyet før utløp (eller kallet fikk 401)".into(),
+        Note::Text { text } => text.clone(),
+    }
+}
+
+pub fn run_note(n: &RunNote) -> String {
+    match n {
+        RunNote::Simulated => {
+            "Kjørt mot dsop-harness sin innebygde simulator: ikke bevis for Bits.".into()
+        }
+        RunNote::SystemUser => "Systembruker er brukt: ikke verifisert mot etatene.".into(),
+        RunNote::Rerun { run_id, dir } => format!(
+            "Omkjøring av avvik og miljøfeil fra kjøring {run_id} ({dir}). Slå sammen med \
+             `dsop-harness report {dir} <denne mappen>`."
+        ),
+        RunNote::CutOff => {
+            "journal.jsonl har ingen run_finished-hendelse: kjøringen ble avbrutt underveis".into()
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Notes and reasons as typed values. The runner records *what* happened; `crate::lang` words it in the
+//! report's language when the `RunReport` is built, so a journal re-renders in either language.
+
+use serde::{Deserialize, Serialize};
+
+/// A note on a case or a step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum Note {
+    /// The case was left out by `--only`, `--skip` or `--mandatory-only`.
+    NotSelected,
+    /// Ctrl-C stopped the run before the case started.
+    Interrupted,
+    /// The case writes to Tjenestepensjonsavtale: never run in production.
+    ProdWrite,
+    /// The case depends on a case that ended with an environment error.
+    PrerequisiteEnvironmentError { case: String },
+    /// The case depends on a case that deviated.
+    PrerequisiteDeviated { case: String },
+    /// A write was sent before an interruption and its answer never came.
+    WriteOutcomeUnknownBeforeResume { operation: String },
+    /// The case ran past `--case-timeout`.
+    CaseTimeout { secs: u64 },
+    /// No HTTP answer at all (transport error or timeout).
+    NoAnswer { detail: String },
+    /// The environment failed (5xx, 429, an agency's own error code); `cause` says what came back.
+    EnvironmentFault { cause: Box<Note> },
+    /// A 404 without an error code from Skatteetaten: the path does not exist.
+    PathNotFound { api: String, cause: Box<Note> },
+    /// The expectation did not match.
+    Mismatch {
+        expected: String,
+        got: String,
+        class_ok: bool,
+    },
+    /// An inferred (undocumented) code was expected; the status matched.
+    InferredCode {
+        code: String,
+        got: Option<String>,
+        status: u16,
+    },
+    /// Inntekt answered IM-010 where IM-008 and IM-010 are both accepted.
+    Im010AsNoIncome,
+    /// Inntekt answered IM-008 where IM-008 and IM-010 are both accepted.
+    Im008NotIm010,
+    /// NAV answered AA-201 (unknown error) inside a GraphQL 200.
+    NavUnknownError { codes: String },
+    /// NAV answered 200 with GraphQL errors the case did not expect.
+    NavUnexpectedErrors { codes: String },
+    /// Key fields were expected but the answer had no JSON body.
+    NoBodyForFields,
+    /// Key-field assertions that failed.
+    FieldsFailed { failures: Vec<String> },
+    /// No token could be had for the call.
+    NoToken { detail: String },
+    /// The token could not be decoded (opaque tokens are allowed).
+    OpaqueToken,
+    /// A write's transport failed after it may have been sent: not re-sent.
+    WriteMaybeDone,
+    /// The step needed several attempts.
+    Attempts { n: u32 },
+    /// MP-02: how many tokens were fetched within and after the lifetime.
+    TokensFetched {
+        within: u32,
+        first_calls: usize,
+        renewed: u32,
+    },
+    /// MP-02: the token was not reused within its lifetime.
+    TokenNotReused,
+    /// MP-02: the token was not renewed before expiry (or the call got 401).
+    TokenNotRenewed,
+    /// Text from outside the runner (assertion messages, which quote the workbook).
+    Text { text: String },
+}
+
+/// A note on the run as a whole.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "note", rename_all = "snake_case")]
+pub enum RunNote {
+    /// The run used the embedded simulator.
+    Simulated,
+    /// An Altinn system user was used.
+    SystemUser,
+    /// `--rerun-failed` of an earlier run.
+    Rerun { run_id: String, dir: String },
+    /// The journal has no `run_finished` event.
+    CutOff,
+}

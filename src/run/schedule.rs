@@ -1,0 +1,284 @@
+//! Step 3 of a run: schedule the cases. The event stream opens (journal, results aggregator, the caller's
+//! terminal sink); cases are decided without a call when they must be, else run in batches: consecutive
+//! read-only cases side by side (`--jobs`), a case that writes or moves the clock alone.
+
+use super::exec::{self, Executor};
+use super::plan::{self, PlannedCase};
+use super::setup::{Environment, Folder};
+use super::spec::Spec;
+use super::RunError;
+use crate::config::Env;
+use crate::events::journal::Journal;
+use crate::events::{Aggregator, Event, EventSink, Fanout, Shared};
+use crate::model::{CaseResult, Status};
+use crate::note::Note;
+use chrono::Utc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The run's event stream: every event goes to the journal, the aggregator and the terminal.
+pub struct Stream {
+    pub sink: Shared<Fanout>,
+    pub results: Shared<Aggregator>,
+}
+
+fn journal_err(source: std::io::Error) -> RunError {
+    RunError::Io {
+        what: "cannot write the journal".into(),
+        source,
+    }
+}
+
+/// Open the stream and send the first event (`run_started`, or `run_resumed` after the replayed journal).
+pub fn open(
+    spec: &Spec,
+    folder: &Folder,
+    env: &Environment,
+    terminal: Box<dyn EventSink>,
+) -> Result<Stream, RunError> {
+    let journal = Journal::create(&folder.dir).map_err(|e| RunError::Io {
+        what: format!("cannot create the journal in {}", folder.dir.display()),
+        source: e,
+    })?;
+    let results = Shared::new(match &spec.resume {
+        Some(r) => Aggregator::replay(&r.events),
+        None => Aggregator::new(),
+    });
+    let mut sink = Shared::new(Fanout {
+        sinks: vec![Box::new(journal), Box::new(results.clone()), terminal],
+    });
+    let first = match &spec.resume {
+        Some(_) => Event::RunResumed {
+            at: Utc::now(),
+            finished_before: results.lock().cases().len(),
+        },
+        None => run_started(spec, folder, env),
+    };
+    sink.event(&first).map_err(journal_err)?;
+    Ok(Stream { sink, results })
+}
+
+fn run_started(spec: &Spec, folder: &Folder, env: &Environment) -> Event {
+    Event::RunStarted {
+        run_id: folder.run_id.clone(),
+        harness_version: crate::VERSION.to_string(),
+        env: spec.opts.env.as_str().to_string(),
+        simulated: spec.opts.env == Env::Sim,
+        today: spec.today,
+        workbook: crate::model::WorkbookRef {
+            path: spec.opts.workbook.display().to_string(),
+            sha256: spec.wb.sha256.clone(),
+        },
+        cases: spec.plan.cases.len(),
+        at: folder.started,
+        case_ids: spec.plan.cases.iter().map(|c| c.id.clone()).collect(),
+        context: Box::new(env.context.clone()),
+        rerun_of: spec.rerun_of.clone(),
+    }
+}
+
+/// Ctrl-C: calls in flight finish; cases not yet started do not start.
+pub fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let f = flag.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            f.store(true, Ordering::SeqCst);
+        }
+    });
+    flag
+}
+
+fn executor(spec: &Spec, env: &Environment) -> Executor {
+    let opts = &spec.opts;
+    let nav_limit = opts
+        .config
+        .profile
+        .get(opts.env.as_str())
+        .and_then(|p| p.nav_max_in_flight);
+    Executor {
+        api: crate::apis::ApiClient::new(env.http.clone(), env.endpoints.clone(), nav_limit),
+        mp: env.mp.clone(),
+        consumer: env.institution.orgnr.clone(),
+        clock: env.clock.clone(),
+        step_timeout: env.request_timeout,
+        max_attempts: 3,
+        backoff_cap: std::time::Duration::from_secs(5),
+        env_codes: exec::ENVIRONMENT_CODES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        travelled: Default::default(),
+    }
+}
+
+/// What the scheduler knows between batches.
+struct Progress<'a> {
+    spec: &'a Spec,
+    /// Verdicts so far, for the prerequisites.
+    finished: HashMap<String, Status>,
+    /// Cases the replayed journal says really ran (kept, not repeated).
+    prior: HashMap<String, Status>,
+    interrupted: Arc<AtomicBool>,
+}
+
+/// Run every case of the plan; each ends with a `case_finished` event.
+pub async fn run_cases(
+    spec: &Spec,
+    env: &Environment,
+    stream: &Stream,
+    interrupted: Arc<AtomicBool>,
+) -> Result<(), RunError> {
+    let ex = Arc::new(executor(spec, env));
+    let prior = stream
+        .results
+        .lock()
+        .cases()
+        .iter()
+        .filter(|c| c.started.is_some())
+        .map(|c| (c.id.clone(), c.status))
+        .collect();
+    let mut p = Progress {
+        spec,
+        finished: HashMap::new(),
+        prior,
+        interrupted,
+    };
+    let mut sink = stream.sink.clone();
+    let mut i = 0;
+    while i < spec.plan.cases.len() {
+        let batch = next_batch(&mut p, &mut i, &mut sink)?;
+        for (idx, status) in run_batch(&p, &ex, &stream.sink, batch).await {
+            p.finished.insert(spec.plan.cases[idx].id.clone(), status);
+        }
+    }
+    Ok(())
+}
+
+/// The next batch of cases to call, from case `*i` on. Cases decided without a call are journalled on the
+/// way; a resumed run's finished cases are skipped.
+fn next_batch(
+    p: &mut Progress,
+    i: &mut usize,
+    sink: &mut Shared<Fanout>,
+) -> Result<Vec<usize>, RunError> {
+    let cases = &p.spec.plan.cases;
+    let jobs = p.spec.opts.jobs.max(1);
+    let mut batch = Vec::new();
+    while *i < cases.len() {
+        let case = &cases[*i];
+        if let Some(s) = p.prior.get(&case.id) {
+            p.finished.insert(case.id.clone(), *s);
+        } else if let Some(r) = decide_without_call(case, p) {
+            if case.selected {
+                p.finished.insert(case.id.clone(), r.status);
+            }
+            sink.event(&Event::CaseFinished { result: r })
+                .map_err(journal_err)?;
+        } else {
+            let exclusive = jobs == 1 || is_exclusive(case);
+            if exclusive && !batch.is_empty() {
+                break;
+            }
+            batch.push(*i);
+            *i += 1;
+            if exclusive {
+                break;
+            }
+            continue;
+        }
+        *i += 1;
+    }
+    Ok(batch)
+}
+
+/// Run a batch, at most `--jobs` at once; returns each case's status.
+async fn run_batch(
+    p: &Progress<'_>,
+    ex: &Arc<Executor>,
+    sink: &Shared<Fanout>,
+    batch: Vec<usize>,
+) -> Vec<(usize, Status)> {
+    use futures_util::StreamExt;
+    let case_timeout = p.spec.opts.case_timeout;
+    futures_util::stream::iter(batch.into_iter().map(|idx| {
+        let (ex, mut sk) = (ex.clone(), sink.clone());
+        let case = &p.spec.plan.cases[idx];
+        let interrupted = p.interrupted.clone();
+        async move {
+            let r = if interrupted.load(Ordering::SeqCst) {
+                exec::skipped(case, Status::NotRun, Note::Interrupted)
+            } else {
+                match tokio::time::timeout(case_timeout, ex.run_case(case, &mut sk)).await {
+                    Ok(r) => r,
+                    Err(_) => exec::skipped(
+                        case,
+                        Status::EnvironmentError,
+                        Note::CaseTimeout {
+                            secs: case_timeout.as_secs(),
+                        },
+                    ),
+                }
+            };
+            let status = r.status;
+            let _ = sk.event(&Event::CaseFinished { result: r });
+            (idx, status)
+        }
+    }))
+    .buffer_unordered(p.spec.opts.jobs.max(1))
+    .collect()
+    .await
+}
+
+/// A case that writes, or moves the environment's clock (expired tokens), runs alone.
+fn is_exclusive(case: &PlannedCase) -> bool {
+    case.steps.iter().any(|s| {
+        matches!(&s.call, plan::Call::Api(c) if c.is_write())
+            || s.auth == plan::AuthMode::Expired
+            || s.wait_lifetime
+            || matches!(s.call, plan::Call::Token { .. })
+    })
+}
+
+/// The verdict of a case that is not called: a write an interrupted run left with an unknown outcome, not
+/// selected, interrupted, a write in prod, or a failed prerequisite.
+fn decide_without_call(case: &PlannedCase, p: &Progress) -> Option<CaseResult> {
+    let unknown = p
+        .spec
+        .resume
+        .as_ref()
+        .and_then(|r| r.state.unknown_writes.get(&case.id));
+    if let Some(op) = unknown {
+        let note = Note::WriteOutcomeUnknownBeforeResume {
+            operation: op.clone(),
+        };
+        return Some(exec::skipped(case, Status::EnvironmentError, note));
+    }
+    if !case.selected {
+        return Some(exec::skipped(case, Status::NotRun, Note::NotSelected));
+    }
+    if p.interrupted.load(Ordering::SeqCst) {
+        return Some(exec::skipped(case, Status::NotRun, Note::Interrupted));
+    }
+    let writes = case
+        .steps
+        .iter()
+        .any(|s| matches!(&s.call, plan::Call::Api(c) if c.is_write()));
+    if p.spec.opts.env == Env::Prod && writes {
+        return Some(exec::skipped(case, Status::NotApplicable, Note::ProdWrite));
+    }
+    let dep = case.depends_on.as_ref()?;
+    let (status, note) = match p.finished.get(dep)? {
+        Status::EnvironmentError => (
+            Status::EnvironmentError,
+            Note::PrerequisiteEnvironmentError { case: dep.clone() },
+        ),
+        Status::Deviation => (
+            Status::NotRun,
+            Note::PrerequisiteDeviated { case: dep.clone() },
+        ),
+        _ => return None,
+    };
+    Some(exec::skipped(case, status, note))
+}
