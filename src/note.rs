@@ -1,4 +1,4 @@
-//! Notes and reasons as typed values. The runner records *what* happened; `crate::lang` words it in the
+//! Notes and reasons as typed values. The runner records *what* happened; the `lang` module words it in the
 //! report's language when the `RunReport` is built, so a journal re-renders in either language.
 
 use serde::{Deserialize, Serialize};

@@ -222,6 +222,27 @@ impl Executor {
         res
     }
 
+    /// Journal an attempt before its request is sent.
+    fn attempt_started(
+        &self,
+        sink: &mut dyn EventSink,
+        case: &PlannedCase,
+        st: &PlannedStep,
+        attempt: u32,
+        method: &str,
+        write: bool,
+    ) -> std::io::Result<()> {
+        sink.event(&Event::AttemptStarted {
+            case_id: case.id.clone(),
+            step: st.step,
+            attempt,
+            operation: st.operation.clone(),
+            method: method.into(),
+            write,
+            at: Utc::now(),
+        })
+    }
+
     async fn token_step(
         &self,
         case: &PlannedCase,
@@ -234,15 +255,7 @@ impl Executor {
         loop {
             attempt += 1;
             res.attempts = attempt;
-            let _ = sink.event(&Event::AttemptStarted {
-                case_id: case.id.clone(),
-                step: st.step,
-                attempt,
-                operation: st.operation.clone(),
-                method: "POST".into(),
-                write: false,
-                at: Utc::now(),
-            });
+            let _ = self.attempt_started(sink, case, st, attempt, "POST", false);
             let r = self.mp.request(scope).await;
             let (http, err, retry) = match &r {
                 Ok(t) => (
@@ -254,13 +267,7 @@ impl Executor {
                 ),
                 Err(e) => (None, Some(e.to_string()), attempt < self.max_attempts),
             };
-            let code = r
-                .as_ref()
-                .ok()
-                .and_then(|t| t.body.as_ref())
-                .and_then(|b| b.get("error_description"))
-                .and_then(|d| d.as_str())
-                .and_then(|d| MP_CODE.find(d).map(|m| m.as_str().to_string()));
+            let code = r.as_ref().ok().and_then(mp_code);
             let _ = sink.event(&Event::AttemptFinished {
                 case_id: case.id.clone(),
                 step: st.step,
@@ -288,55 +295,7 @@ impl Executor {
                         detail: e.to_string(),
                     }];
                 }
-                Ok(t) => {
-                    res.actual_http = Some(t.status);
-                    res.actual_code = code.clone();
-                    let ex = Exchange {
-                        status: Some(t.status),
-                        body: t.body.clone(),
-                        error_code: code,
-                        ..Exchange::default()
-                    };
-                    let o = judge(Api::Maskinporten, &st.expectation, &st.assertions, &ex, &[]);
-                    res.status = o.status;
-                    let mut notes = o.notes;
-                    if let Some(c) = &t.claims {
-                        let consumer = c
-                            .pointer("/consumer/ID")
-                            .and_then(|v| v.as_str())
-                            .unwrap_or("?");
-                        let mut s = format!("consumer {consumer}");
-                        if let Some(sup) = c.pointer("/supplier/ID").and_then(|v| v.as_str()) {
-                            s.push_str(&format!(", supplier {sup}"));
-                        }
-                        if let Some(e) = t.expires_in {
-                            s.push_str(&format!(", expires_in {e} s"));
-                        }
-                        res.summary = Some(format!("HTTP {}, {s}", t.status));
-                    } else if t.token.is_some() {
-                        notes.push(Note::OpaqueToken);
-                        res.summary = Some(format!("HTTP {}", t.status));
-                    } else {
-                        let d = t
-                            .body
-                            .as_ref()
-                            .and_then(|b| b.get("error_description"))
-                            .and_then(|d| d.as_str())
-                            .unwrap_or("");
-                        let e = t
-                            .body
-                            .as_ref()
-                            .and_then(|b| b.get("error"))
-                            .and_then(|d| d.as_str())
-                            .unwrap_or("");
-                        res.summary = Some(format!(
-                            "HTTP {}: {}",
-                            t.status,
-                            crate::auth::explain_error(e, d)
-                        ));
-                    }
-                    res.notes = notes;
-                }
+                Ok(t) => token_verdict(st, &t, code, res),
             }
             return;
         }
@@ -380,50 +339,11 @@ impl Executor {
             res.attempts = attempt;
             let creds = match self.credentials(st, renewed && attempt > 1).await {
                 Ok(c) => c,
-                Err(e) => {
-                    // Maskinporten down or failing is the environment's fault; a refused grant is a
-                    // set-up problem of the institution, and the case could not be run.
-                    res.status = match &e {
-                        crate::auth::AuthError::Transport { .. } => Status::EnvironmentError,
-                        crate::auth::AuthError::Refused { status, .. }
-                            if *status >= 500 || *status == 429 =>
-                        {
-                            Status::EnvironmentError
-                        }
-                        _ => Status::NotRun,
-                    };
-                    res.notes = vec![Note::NoToken {
-                        detail: e.to_string(),
-                    }];
-                    return;
-                }
+                Err(e) => return no_token(res, &e),
             };
-            // An expired token: the environment's clock has passed the token's lifetime.
-            let travelled = match (&st.auth, &self.clock) {
-                (AuthMode::Expired, Some(_)) => {
-                    self.travelled.swap(0, std::sync::atomic::Ordering::SeqCst)
-                }
-                _ => 0,
-            };
-            let _ = sink.event(&Event::AttemptStarted {
-                case_id: case.id.clone(),
-                step: st.step,
-                attempt,
-                operation: st.operation.clone(),
-                method: call.method().into(),
-                write: call.is_write(),
-                at: Utc::now(),
-            });
             let ex = self
-                .api
-                .send(call, &creds, &self.consumer, self.step_timeout)
+                .send_attempt(case, st, call, &creds, attempt, sink)
                 .await;
-            if travelled != 0 {
-                if let Some(k) = &self.clock {
-                    k(-travelled).await;
-                    self.mp.set_clock_offset(self.mp.clock_offset() - travelled);
-                }
-            }
             let retry = !no_retry && attempt < self.max_attempts && {
                 let read = !call.is_write();
                 match (&ex.transport, ex.status) {
@@ -438,48 +358,72 @@ impl Executor {
                     _ => false,
                 }
             };
-            let _ = sink.event(&Event::AttemptFinished {
-                case_id: case.id.clone(),
-                step: st.step,
-                attempt,
-                http: ex.status,
-                code: ex.error_code.clone(),
-                correlation_id: ex.correlation_id_sent.clone(),
-                correlation_id_returned: ex.correlation_id_returned.clone(),
-                duration_ms: ex.duration.as_millis() as u64,
-                error: ex.transport.as_ref().map(|t| t.message.clone()),
-                will_retry: retry,
-                at: Utc::now(),
-            });
+            let _ = sink.event(&attempt_finished(case, st, attempt, &ex, retry));
             if retry {
                 tokio::time::sleep(self.backoff(attempt, ex.retry_after)).await;
                 continue;
             }
-            res.actual_http = ex.status;
-            res.actual_code = ex.error_code.clone();
-            res.correlation_id = ex.correlation_id_sent.clone();
-            res.correlation_id_returned = ex.correlation_id_returned.clone();
-            res.summary = Some(summarize(&ex));
-            let o = judge(
-                st.api,
-                &st.expectation,
-                &st.assertions,
-                &ex,
-                &self.env_codes,
-            );
-            res.status = o.status;
-            let mut notes = o.notes;
-            if let (Some(t), true) = (&ex.transport, call.is_write()) {
-                if t.maybe_sent {
-                    notes.push(Note::WriteMaybeDone);
-                }
-            }
-            if attempt > 1 {
-                notes.push(Note::Attempts { n: attempt });
-            }
-            res.notes = notes;
-            return;
+            return self.api_verdict(st, call, &ex, attempt, res);
         }
+    }
+
+    /// One attempt: journalled, sent, and the environment's clock moved back after an expired-token call.
+    async fn send_attempt(
+        &self,
+        case: &PlannedCase,
+        st: &PlannedStep,
+        call: &ApiCall,
+        creds: &Credentials,
+        attempt: u32,
+        sink: &mut dyn EventSink,
+    ) -> Exchange {
+        // An expired token: the environment's clock has passed the token's lifetime.
+        let travelled = match (&st.auth, &self.clock) {
+            (AuthMode::Expired, Some(_)) => {
+                self.travelled.swap(0, std::sync::atomic::Ordering::SeqCst)
+            }
+            _ => 0,
+        };
+        let _ = self.attempt_started(sink, case, st, attempt, call.method(), call.is_write());
+        let ex = self
+            .api
+            .send(call, creds, &self.consumer, self.step_timeout)
+            .await;
+        if travelled != 0 {
+            if let Some(k) = &self.clock {
+                k(-travelled).await;
+                self.mp.set_clock_offset(self.mp.clock_offset() - travelled);
+            }
+        }
+        ex
+    }
+
+    /// Judge the last answer of an API step.
+    fn api_verdict(
+        &self,
+        st: &PlannedStep,
+        call: &ApiCall,
+        ex: &Exchange,
+        attempt: u32,
+        res: &mut StepResult,
+    ) {
+        res.actual_http = ex.status;
+        res.actual_code = ex.error_code.clone();
+        res.correlation_id = ex.correlation_id_sent.clone();
+        res.correlation_id_returned = ex.correlation_id_returned.clone();
+        res.summary = Some(summarize(ex));
+        let o = judge(st.api, &st.expectation, &st.assertions, ex, &self.env_codes);
+        res.status = o.status;
+        let mut notes = o.notes;
+        if let (Some(t), true) = (&ex.transport, call.is_write()) {
+            if t.maybe_sent {
+                notes.push(Note::WriteMaybeDone);
+            }
+        }
+        if attempt > 1 {
+            notes.push(Note::Attempts { n: attempt });
+        }
+        res.notes = notes;
     }
 
     /// MP-02: time passes beyond the current token's `expires_in` (the simulator's clock moves and stays
@@ -521,6 +465,99 @@ impl Executor {
         }
         Ok(Credentials::Bearer(token))
     }
+}
+
+/// The `attempt_finished` event of an API call.
+fn attempt_finished(
+    case: &PlannedCase,
+    st: &PlannedStep,
+    attempt: u32,
+    ex: &Exchange,
+    will_retry: bool,
+) -> Event {
+    Event::AttemptFinished {
+        case_id: case.id.clone(),
+        step: st.step,
+        attempt,
+        http: ex.status,
+        code: ex.error_code.clone(),
+        correlation_id: ex.correlation_id_sent.clone(),
+        correlation_id_returned: ex.correlation_id_returned.clone(),
+        duration_ms: ex.duration.as_millis() as u64,
+        error: ex.transport.as_ref().map(|t| t.message.clone()),
+        will_retry,
+        at: Utc::now(),
+    }
+}
+
+/// No token for an API step. Maskinporten down or failing is the environment's fault; a refused grant is a
+/// set-up problem of the institution, and the case could not be run.
+fn no_token(res: &mut StepResult, e: &crate::auth::AuthError) {
+    res.status = match e {
+        crate::auth::AuthError::Transport { .. } => Status::EnvironmentError,
+        crate::auth::AuthError::Refused { status, .. } if *status >= 500 || *status == 429 => {
+            Status::EnvironmentError
+        }
+        _ => Status::NotRun,
+    };
+    res.notes = vec![Note::NoToken {
+        detail: e.to_string(),
+    }];
+}
+
+/// The MP-xxx code in a Maskinporten error description.
+fn mp_code(t: &crate::auth::TokenResponse) -> Option<String> {
+    let d = t.body.as_ref()?.get("error_description")?.as_str()?;
+    MP_CODE.find(d).map(|m| m.as_str().to_string())
+}
+
+/// Judge a token answer (MP-01) and summarise it: the claims, an opaque token, or the error explained.
+fn token_verdict(
+    st: &PlannedStep,
+    t: &crate::auth::TokenResponse,
+    code: Option<String>,
+    res: &mut StepResult,
+) {
+    res.actual_http = Some(t.status);
+    res.actual_code = code.clone();
+    let ex = Exchange {
+        status: Some(t.status),
+        body: t.body.clone(),
+        error_code: code,
+        ..Exchange::default()
+    };
+    let o = judge(Api::Maskinporten, &st.expectation, &st.assertions, &ex, &[]);
+    res.status = o.status;
+    let mut notes = o.notes;
+    let field = |k: &str| {
+        t.body
+            .as_ref()
+            .and_then(|b| b.get(k))
+            .and_then(|d| d.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    res.summary = Some(if let Some(c) = &t.claims {
+        let consumer = c
+            .pointer("/consumer/ID")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?");
+        let mut s = format!("consumer {consumer}");
+        if let Some(sup) = c.pointer("/supplier/ID").and_then(|v| v.as_str()) {
+            s.push_str(&format!(", supplier {sup}"));
+        }
+        if let Some(e) = t.expires_in {
+            s.push_str(&format!(", expires_in {e} s"));
+        }
+        format!("HTTP {}, {s}", t.status)
+    } else if t.token.is_some() {
+        notes.push(Note::OpaqueToken);
+        format!("HTTP {}", t.status)
+    } else {
+        let explained = crate::auth::explain_error(&field("error"), &field("error_description"));
+        format!("HTTP {}: {explained}", t.status)
+    });
+    res.notes = notes;
 }
 
 /// MP-02: one token reused within its lifetime, a new one fetched before expiry, no 401 caused by expiry.

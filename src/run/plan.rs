@@ -251,39 +251,79 @@ fn query(inputs: &[(String, String)], keys: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn build_call(op: &str, inputs: &[(String, String)]) -> Result<Call, String> {
-    let need =
-        |k: &str| get(inputs, k).ok_or_else(|| format!("{op} needs the input {k}=… in Inndata"));
-    let rp = get(inputs, "rettighetspakke").unwrap_or("otp").to_string();
-    let body_or = |with_dates: bool| -> Result<serde_json::Value, String> {
-        if let Some(b) = get(inputs, "body") {
-            return serde_json::from_str(b).map_err(|e| format!("body= is not valid JSON: {e}"));
+fn need<'a>(op: &str, inputs: &'a [(String, String)], k: &str) -> Result<&'a str, String> {
+    get(inputs, k).ok_or_else(|| format!("{op} needs the input {k}=… in Inndata"))
+}
+
+/// The JSON body of a Tjenestepensjonsavtale write: `body=` as given, else built from the inputs.
+fn write_body(
+    op: &str,
+    inputs: &[(String, String)],
+    with_dates: bool,
+) -> Result<serde_json::Value, String> {
+    if let Some(b) = get(inputs, "body") {
+        return serde_json::from_str(b).map_err(|e| format!("body= is not valid JSON: {e}"));
+    }
+    let mut m = serde_json::Map::new();
+    m.insert(
+        "avtalereferanse".into(),
+        need(op, inputs, "avtalereferanse")?.into(),
+    );
+    if with_dates {
+        m.insert("fraOgMed".into(), need(op, inputs, "fraOgMed")?.into());
+        if let Some(t) = get(inputs, "tilOgMed") {
+            m.insert("tilOgMed".into(), t.into());
         }
-        let mut m = serde_json::Map::new();
-        m.insert("avtalereferanse".into(), need("avtalereferanse")?.into());
-        if with_dates {
-            m.insert("fraOgMed".into(), need("fraOgMed")?.into());
-            if let Some(t) = get(inputs, "tilOgMed") {
-                m.insert("tilOgMed".into(), t.into());
-            }
-        }
-        m.insert(
-            "opplysningspliktig".into(),
-            serde_json::json!({ "norskIdentifikator": need("opplysningspliktig")? }),
+    }
+    m.insert(
+        "opplysningspliktig".into(),
+        serde_json::json!({ "norskIdentifikator": need(op, inputs, "opplysningspliktig")? }),
+    );
+    Ok(serde_json::Value::Object(m))
+}
+
+/// One of the two Aa-reg OTP GraphQL queries.
+fn aareg_call(op: &str, inputs: &[(String, String)]) -> Result<Call, String> {
+    let mut vars = serde_json::Map::new();
+    vars.insert(
+        "opplysningspliktigId".into(),
+        need(op, inputs, "opplysningspliktigId")?.into(),
+    );
+    let q = if op == "finnArbeidsforholdPrArbeidstaker" {
+        vars.insert(
+            "arbeidstakerId".into(),
+            need(op, inputs, "arbeidstakerId")?.into(),
         );
-        Ok(serde_json::Value::Object(m))
+        AaregQuery::PrArbeidstaker
+    } else {
+        AaregQuery::OversikterPrOpplysningspliktig
     };
+    vars.insert(
+        "ansattFraMaaned".into(),
+        need(op, inputs, "ansattFraMaaned")?.into(),
+    );
+    if let Some(t) = get(inputs, "ansattTilMaaned") {
+        vars.insert("ansattTilMaaned".into(), t.into());
+    }
+    Ok(Call::Api(ApiCall::Aareg {
+        query: q,
+        variables: serde_json::Value::Object(vars),
+    }))
+}
+
+fn build_call(op: &str, inputs: &[(String, String)]) -> Result<Call, String> {
+    let rp = get(inputs, "rettighetspakke").unwrap_or("otp").to_string();
     Ok(match op {
         "token" => Call::Token {
-            scope: need("scope")?.to_string(),
+            scope: need(op, inputs, "scope")?.to_string(),
         },
         "POST avtaleforhold" => Call::Api(ApiCall::AvtaleforholdPost {
             rettighetspakke: rp,
-            body: body_or(true)?,
+            body: write_body(op, inputs, true)?,
         }),
         "DELETE avtaleforhold" => Call::Api(ApiCall::AvtaleforholdDelete {
             rettighetspakke: rp,
-            body: body_or(false)?,
+            body: write_body(op, inputs, false)?,
         }),
         "GET avtaleforhold/gyldighet" => Call::Api(ApiCall::AvtaleforholdGyldighet {
             rettighetspakke: rp,
@@ -299,12 +339,12 @@ fn build_call(op: &str, inputs: &[(String, String)]) -> Result<Call, String> {
         }),
         "GET inntektsmottakere" => Call::Api(ApiCall::InntektsmottakereGet {
             rettighetspakke: rp,
-            opplysningspliktig: need("opplysningspliktig")?.to_string(),
+            opplysningspliktig: need(op, inputs, "opplysningspliktig")?.to_string(),
             query: query(inputs, &["fraOgMed", "tilOgMed"]),
         }),
         "GET inntekter" => Call::Api(ApiCall::InntektGet {
             rettighetspakke: rp,
-            personidentifikator: need("personidentifikator")?.to_string(),
+            personidentifikator: need(op, inputs, "personidentifikator")?.to_string(),
             query: query(
                 inputs,
                 &[
@@ -317,25 +357,7 @@ fn build_call(op: &str, inputs: &[(String, String)]) -> Result<Call, String> {
             ),
         }),
         "finnArbeidsforholdoversikterPrOpplysningspliktig" | "finnArbeidsforholdPrArbeidstaker" => {
-            let mut vars = serde_json::Map::new();
-            vars.insert(
-                "opplysningspliktigId".into(),
-                need("opplysningspliktigId")?.into(),
-            );
-            let q = if op == "finnArbeidsforholdPrArbeidstaker" {
-                vars.insert("arbeidstakerId".into(), need("arbeidstakerId")?.into());
-                AaregQuery::PrArbeidstaker
-            } else {
-                AaregQuery::OversikterPrOpplysningspliktig
-            };
-            vars.insert("ansattFraMaaned".into(), need("ansattFraMaaned")?.into());
-            if let Some(t) = get(inputs, "ansattTilMaaned") {
-                vars.insert("ansattTilMaaned".into(), t.into());
-            }
-            Call::Api(ApiCall::Aareg {
-                query: q,
-                variables: serde_json::Value::Object(vars),
-            })
+            aareg_call(op, inputs)?
         }
         other => return Err(format!("unknown operation {other:?}")),
     })
@@ -358,6 +380,7 @@ fn auth_mode(inputs: &[(String, String)]) -> Result<AuthMode, String> {
 }
 
 /// Build the plan. `Err` carries every problem found.
+/// Plan the workbook's cases; every problem is collected, each with its cell.
 pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
     let today = opts
         .today
@@ -372,175 +395,76 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
     if let Some(t) = main {
         months.insert("S".to_string(), resolver.s_of(t).to_string());
     }
-    let mut problems = Vec::new();
-    let mut cases = Vec::new();
-    let known: Vec<String> = wb.cases.iter().map(|c| c.id.to_ascii_uppercase()).collect();
-    for sel in opts.only.iter().chain(opts.skip.iter()) {
-        if !known.contains(&sel.to_ascii_uppercase()) {
-            problems.push(Problem {
-                severity: Severity::Error,
-                file: wb.path.display().to_string(),
-                location: String::new(),
-                message: format!(
-                    "--only/--skip names {sel:?}, which is not a Testcase-ID in the workbook"
-                ),
-                hint: format!("known ids: {}", known.join(", ")),
-            });
+    let mut p = Planner {
+        wb,
+        resolver,
+        main,
+        problems: Vec::new(),
+    };
+    p.check_selectors(opts);
+    let cases: Vec<PlannedCase> = wb.cases.iter().map(|c| p.case(c, opts)).collect();
+    if !p.problems.is_empty() {
+        return Err(p.problems);
+    }
+    Ok(Plan {
+        cases: order_cases(cases, main),
+        months,
+        main_employer: main.map(|m| m.identifikator.clone()),
+    })
+}
+
+/// Plans cases and collects the problems.
+struct Planner<'a> {
+    wb: &'a Workbook,
+    resolver: Resolver<'a>,
+    main: Option<&'a crate::workbook::TestData>,
+    problems: Vec<Problem>,
+}
+
+impl Planner<'_> {
+    fn inndata(&mut self, st: &CaseStep, case: &str, e: impl std::fmt::Display, hint: &str) {
+        self.problems.push(problem(
+            self.wb,
+            st,
+            "Inndata",
+            format!("case {case}: {e}"),
+            hint,
+        ));
+    }
+
+    /// `--only` and `--skip` must name cases of the workbook.
+    fn check_selectors(&mut self, opts: &PlanOptions) {
+        let known: Vec<String> = self
+            .wb
+            .cases
+            .iter()
+            .map(|c| c.id.to_ascii_uppercase())
+            .collect();
+        for sel in opts.only.iter().chain(opts.skip.iter()) {
+            if !known.contains(&sel.to_ascii_uppercase()) {
+                self.problems.push(Problem {
+                    severity: Severity::Error,
+                    file: self.wb.path.display().to_string(),
+                    location: String::new(),
+                    message: format!(
+                        "--only/--skip names {sel:?}, which is not a Testcase-ID in the workbook"
+                    ),
+                    hint: format!("known ids: {}", known.join(", ")),
+                });
+            }
         }
     }
-    for case in &wb.cases {
+
+    fn case(&mut self, case: &crate::workbook::Case, opts: &PlanOptions) -> PlannedCase {
         let selected = (opts.only.is_empty()
             || opts.only.iter().any(|o| o.eq_ignore_ascii_case(&case.id)))
             && !opts.skip.iter().any(|o| o.eq_ignore_ascii_case(&case.id))
             && (!opts.mandatory_only || case.mandatory);
-        let mut steps = Vec::new();
-        for st in &case.steps {
-            let Some((op, api)) = operation(&st.operation) else {
-                problems.push(problem(
-                    wb,
-                    st,
-                    "Operasjon",
-                    format!("case {}: unknown operation {:?}", case.id, st.operation),
-                    &format!(
-                        "write one of: {}",
-                        OPERATIONS
-                            .iter()
-                            .map(|(o, _)| *o)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ));
-                continue;
-            };
-            let inputs = match parse_inputs(&st.inputs) {
-                Ok(raw) => {
-                    let mut v = Vec::new();
-                    for (k, val) in raw {
-                        match resolver.resolve(&val) {
-                            Ok(r) => v.push((k, r)),
-                            Err(e) => problems.push(problem(
-                                wb,
-                                st,
-                                "Inndata",
-                                format!("case {}: {e}", case.id),
-                                "",
-                            )),
-                        }
-                    }
-                    v
-                }
-                Err(e) => {
-                    problems.push(problem(
-                        wb,
-                        st,
-                        "Inndata",
-                        format!("case {}: {e}", case.id),
-                        "",
-                    ));
-                    continue;
-                }
-            };
-            let expectation = match Expectation::parse(&st.expected_http, &st.expected_code) {
-                Ok(e) => e,
-                Err(e) => {
-                    let col = if st.expected_code.trim().is_empty() {
-                        "Forventet HTTP-status"
-                    } else {
-                        "Forventet feilkode"
-                    };
-                    problems.push(problem(wb, st, col, format!("case {}: {e}", case.id), ""));
-                    continue;
-                }
-            };
-            let mut assertions = Vec::new();
-            for line in st
-                .assertions
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-            {
-                match resolver.resolve(line).and_then(|l| Assertion::parse(&l)) {
-                    Ok(a) => assertions.push(a),
-                    Err(e) => problems.push(problem(
-                        wb,
-                        st,
-                        "Forventede nøkkelfelt",
-                        format!("case {}: {e}", case.id),
-                        "",
-                    )),
-                }
-            }
-            let auth = match auth_mode(&inputs) {
-                Ok(a) => a,
-                Err(e) => {
-                    problems.push(problem(
-                        wb,
-                        st,
-                        "Inndata",
-                        format!("case {}: {e}", case.id),
-                        "",
-                    ));
-                    continue;
-                }
-            };
-            let call = match build_call(op, &inputs) {
-                Ok(c) => c,
-                Err(e) => {
-                    problems.push(problem(
-                        wb,
-                        st,
-                        "Inndata",
-                        format!("case {}: {e}", case.id),
-                        "",
-                    ));
-                    continue;
-                }
-            };
-            // Never delete the institution's main agreement (the one Skatteetaten set up for the data set).
-            if let (Call::Api(ApiCall::AvtaleforholdDelete { body, .. }), Some(main)) =
-                (&call, main)
-            {
-                let org = body
-                    .pointer("/opplysningspliktig/norskIdentifikator")
-                    .and_then(|v| v.as_str());
-                let r = body.get("avtalereferanse").and_then(|v| v.as_str());
-                if org == Some(main.identifikator.as_str()) && r == main.avtalereferanse.as_deref()
-                {
-                    problems.push(problem(
-                        wb,
-                        st,
-                        "Inndata",
-                        format!("case {}: deletes the main agreement {} of {}", case.id, r.unwrap_or(""), main.r#ref),
-                        "agreement deletes run on the spare employer (ORG-B) with a throw-away reference only",
-                    ));
-                }
-            }
-            let wait_lifetime = match get(&inputs, "vent") {
-                None => false,
-                Some("expires_in") => true,
-                Some(other) => {
-                    problems.push(problem(
-                        wb,
-                        st,
-                        "Inndata",
-                        format!("case {}: vent={other} is unknown", case.id),
-                        "write vent=expires_in to let the token's lifetime pass before the step",
-                    ));
-                    false
-                }
-            };
-            steps.push(PlannedStep {
-                step: st.step,
-                operation: op.to_string(),
-                api,
-                call,
-                auth,
-                expectation,
-                assertions,
-                inputs,
-                wait_lifetime,
-            });
-        }
+        let steps: Vec<PlannedStep> = case
+            .steps
+            .iter()
+            .filter_map(|st| self.step(&case.id, st))
+            .collect();
         let api = case
             .api
             .unwrap_or_else(|| steps.first().map(|s| s.api).unwrap_or(Api::Tverrgaaende));
@@ -553,7 +477,7 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
                         })
                     })
             });
-        cases.push(PlannedCase {
+        PlannedCase {
             id: case.id.clone(),
             api,
             operation: steps
@@ -566,12 +490,146 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
             expects_auth_failure,
             depends_on: None,
             steps,
-        });
+        }
     }
-    if !problems.is_empty() {
-        return Err(problems);
+
+    /// One step, or `None` (with the problem recorded) when it cannot be planned.
+    fn step(&mut self, case: &str, st: &CaseStep) -> Option<PlannedStep> {
+        let Some((op, api)) = operation(&st.operation) else {
+            let ops: Vec<&str> = OPERATIONS.iter().map(|(o, _)| *o).collect();
+            self.problems.push(problem(
+                self.wb,
+                st,
+                "Operasjon",
+                format!("case {case}: unknown operation {:?}", st.operation),
+                &format!("write one of: {}", ops.join(", ")),
+            ));
+            return None;
+        };
+        let inputs = self.inputs(case, st)?;
+        let expectation = match Expectation::parse(&st.expected_http, &st.expected_code) {
+            Ok(e) => e,
+            Err(e) => {
+                let col = if st.expected_code.trim().is_empty() {
+                    "Forventet HTTP-status"
+                } else {
+                    "Forventet feilkode"
+                };
+                self.problems
+                    .push(problem(self.wb, st, col, format!("case {case}: {e}"), ""));
+                return None;
+            }
+        };
+        let assertions = self.assertions(case, st);
+        let auth = auth_mode(&inputs)
+            .map_err(|e| self.inndata(st, case, e, ""))
+            .ok()?;
+        let call = build_call(op, &inputs)
+            .map_err(|e| self.inndata(st, case, e, ""))
+            .ok()?;
+        self.protect_main_agreement(case, st, &call);
+        let wait_lifetime = self.wait_lifetime(case, st, &inputs);
+        Some(PlannedStep {
+            step: st.step,
+            operation: op.to_string(),
+            api,
+            call,
+            auth,
+            expectation,
+            assertions,
+            inputs,
+            wait_lifetime,
+        })
     }
-    // Agreement registration on the main employer first; the APIs that need the agreement depend on it.
+
+    /// The step's inputs with every placeholder resolved; `None` when Inndata does not parse.
+    fn inputs(&mut self, case: &str, st: &CaseStep) -> Option<Vec<(String, String)>> {
+        let raw = parse_inputs(&st.inputs)
+            .map_err(|e| self.inndata(st, case, e, ""))
+            .ok()?;
+        let mut v = Vec::new();
+        for (k, val) in raw {
+            match self.resolver.resolve(&val) {
+                Ok(r) => v.push((k, r)),
+                Err(e) => self.inndata(st, case, e, ""),
+            }
+        }
+        Some(v)
+    }
+
+    fn assertions(&mut self, case: &str, st: &CaseStep) -> Vec<Assertion> {
+        let mut out = Vec::new();
+        for line in st
+            .assertions
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            match self
+                .resolver
+                .resolve(line)
+                .and_then(|l| Assertion::parse(&l))
+            {
+                Ok(a) => out.push(a),
+                Err(e) => self.problems.push(problem(
+                    self.wb,
+                    st,
+                    "Forventede nøkkelfelt",
+                    format!("case {case}: {e}"),
+                    "",
+                )),
+            }
+        }
+        out
+    }
+
+    /// Never delete the institution's main agreement (the one Skatteetaten set up for the data set).
+    fn protect_main_agreement(&mut self, case: &str, st: &CaseStep, call: &Call) {
+        let (Call::Api(ApiCall::AvtaleforholdDelete { body, .. }), Some(main)) = (call, self.main)
+        else {
+            return;
+        };
+        let org = body
+            .pointer("/opplysningspliktig/norskIdentifikator")
+            .and_then(|v| v.as_str());
+        let r = body.get("avtalereferanse").and_then(|v| v.as_str());
+        if org == Some(main.identifikator.as_str()) && r == main.avtalereferanse.as_deref() {
+            let e = format!(
+                "deletes the main agreement {} of {}",
+                r.unwrap_or(""),
+                main.r#ref
+            );
+            self.inndata(
+                st,
+                case,
+                e,
+                "agreement deletes run on the spare employer (ORG-B) with a throw-away reference only",
+            );
+        }
+    }
+
+    fn wait_lifetime(&mut self, case: &str, st: &CaseStep, inputs: &[(String, String)]) -> bool {
+        match get(inputs, "vent") {
+            None => false,
+            Some("expires_in") => true,
+            Some(other) => {
+                self.inndata(
+                    st,
+                    case,
+                    format!("vent={other} is unknown"),
+                    "write vent=expires_in to let the token's lifetime pass before the step",
+                );
+                false
+            }
+        }
+    }
+}
+
+/// Agreement registration on the main employer first; the APIs that need the agreement depend on it.
+fn order_cases(
+    cases: Vec<PlannedCase>,
+    main: Option<&crate::workbook::TestData>,
+) -> Vec<PlannedCase> {
     let is_registration = |c: &PlannedCase| {
         c.steps.first().is_some_and(|s| match (&s.call, main) {
             (Call::Api(ApiCall::AvtaleforholdPost { body, .. }), Some(m)) => {
@@ -583,11 +641,9 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
             _ => false,
         })
     };
-    let (mut first, rest): (Vec<PlannedCase>, Vec<PlannedCase>) =
+    let (mut ordered, rest): (Vec<PlannedCase>, Vec<PlannedCase>) =
         cases.into_iter().partition(is_registration);
-    let reg_id = first.iter().find(|c| c.selected).map(|c| c.id.clone());
-    let mut ordered = Vec::new();
-    ordered.append(&mut first);
+    let reg_id = ordered.iter().find(|c| c.selected).map(|c| c.id.clone());
     for mut c in rest {
         if matches!(c.api, Api::Inntekt | Api::Inntektsmottakere | Api::AaregOtp)
             && !c.expects_auth_failure
@@ -596,11 +652,7 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
         }
         ordered.push(c);
     }
-    Ok(Plan {
-        cases: ordered,
-        months,
-        main_employer: main.map(|m| m.identifikator.clone()),
-    })
+    ordered
 }
 
 #[cfg(test)]
