@@ -55,8 +55,22 @@ fn rerenders_from_the_journal() {
     let back: RunReport =
         serde_json::from_slice(&std::fs::read(d.path().join(report::RESULTS_JSON)).unwrap())
             .unwrap();
-    assert_eq!(back, r);
-    // Without results.json the journal alone is enough (context is then empty).
+    // The run notes are the aggregator's (worded from run_started); everything else is the journal's.
+    assert_eq!(
+        back.notes,
+        [
+            "Kjørt mot dsop-harness sin innebygde simulator: ikke bevis for Bits.",
+            "Systembruker er brukt: ikke verifisert mot etatene."
+        ]
+    );
+    assert_eq!(
+        RunReport {
+            notes: r.notes.clone(),
+            ..back
+        },
+        r
+    );
+    // Without results.json the journal alone is enough (the context is in run_started).
     let d2 = tempfile::tempdir().unwrap();
     run_dir(d2.path(), &r, false);
     report::rerender(d2.path(), &RerenderOptions::default()).unwrap();

@@ -130,20 +130,8 @@ fn values(report: &RunReport, view: &ReportView) -> Values {
             .map(|v| v.orgnr.clone())
             .unwrap_or_default(),
     );
-    let kv = |rows: &[super::view::KeyValue], idx: usize| {
-        rows.get(idx).map(|r| r.value.clone()).unwrap_or_default()
-    };
-    // organisation[2] is the delegation; environment[0] the environment label (see view.rs).
-    put(
-        &mut s,
-        &["delegering", "delegation"],
-        kv(&view.organisation, 2),
-    );
-    put(
-        &mut s,
-        &["miljo", "env", "environment"],
-        kv(&view.environment, 0),
-    );
+    put(&mut s, &["delegering", "delegation"], view.delegation_text);
+    put(&mut s, &["miljo", "env", "environment"], &view.env_label);
     put(
         &mut s,
         &["simulert_banner", "simulated_banner"],
@@ -327,10 +315,17 @@ fn values(report: &RunReport, view: &ReportView) -> Values {
         &["testcasefil_sha256", "workbook_sha256"],
         &report.workbook.sha256,
     );
-    let org = |idx: usize| kv(&view.organisation, idx);
-    put(&mut s, &["kontakt_forretning", "business_contact"], org(3));
-    put(&mut s, &["kontakt_teknisk", "technical_contact"], org(4));
-    put(&mut s, &["testansvarlig", "test_lead"], org(5));
+    put(
+        &mut s,
+        &["kontakt_forretning", "business_contact"],
+        &view.business_contact,
+    );
+    put(
+        &mut s,
+        &["kontakt_teknisk", "technical_contact"],
+        &view.technical_contact,
+    );
+    put(&mut s, &["testansvarlig", "test_lead"], &view.test_lead);
     put(&mut s, &["bits_saksnr", "bits_case"], &view.bits_case);
     for (i, sg) in view.signers.iter().enumerate() {
         let n = i + 1;

@@ -148,6 +148,14 @@ pub struct ReportView {
     pub workbook_info: Vec<KeyValue>,
     pub organisation: Vec<KeyValue>,
     pub environment: Vec<KeyValue>,
+    /// How the calls are authorised, in words (the `delegering` placeholder).
+    pub delegation_text: &'static str,
+    /// The environment, in words (the `miljo` placeholder).
+    pub env_label: String,
+    /// From the Info sheet, or "to be filled in".
+    pub business_contact: String,
+    pub technical_contact: String,
+    pub test_lead: String,
     pub scopes: Vec<String>,
     pub base_urls: Vec<KeyValue>,
     pub testdata_info: Vec<KeyValue>,
@@ -180,13 +188,6 @@ pub struct ReportView {
     pub modified_utc: String,
     pub run_id: String,
     pub harness_version: String,
-}
-
-fn pick(lang: Lang, nb: &'static str, en: &'static str) -> &'static str {
-    match lang {
-        Lang::Nb => nb,
-        Lang::En => en,
-    }
 }
 
 fn info_get(report: &RunReport, needles: &[&str]) -> Option<String> {
@@ -304,14 +305,7 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
     });
     if report.verdict == Verdict::Passed {
         out.push(Paragraph {
-            text: pick(
-                lang,
-                "Alle obligatoriske testcaser er gjennomført med resultat OK. Pensjonsinnretningen anser seg klar \
-                 for produksjon.",
-                "All mandatory test cases have been run with the result OK. The pension institution considers \
-                 itself ready for production.",
-            )
-            .to_string(),
+            text: Labels::for_lang(lang).conclusion_ready.to_string(),
             bold: true,
         });
     } else {
@@ -365,16 +359,7 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
     }
     if report.simulated {
         out.push(Paragraph {
-            text: pick(
-                lang,
-                "Kjøringen er gjort mot dsop-harness sin innebygde simulator. Denne konklusjonen kan derfor ikke \
-                 brukes som grunnlag for bekreftelsen til Bits (C-7); integrasjonstesten må kjøres mot etatenes \
-                 testmiljøer.",
-                "This run used dsop-harness's embedded simulator. This conclusion can therefore not be used as the \
-                 basis for the confirmation to Bits (C-7); the integration test must be run against the agencies' \
-                 test environments.",
-            )
-            .to_string(),
+            text: Labels::for_lang(lang).conclusion_simulated.to_string(),
             bold: true,
         });
     }
@@ -407,29 +392,29 @@ impl ReportView {
         let l = Labels::for_lang(lang);
         let ctx = &report.context;
         let mp = &ctx.maskinporten;
-        let not_given = pick(lang, "Ikke oppgitt", "Not given");
+        let not_given = Labels::for_lang(lang).not_given;
         let to_fill = "";
 
         let env_label = if report.simulated {
             format!(
                 "{} ({})",
                 report.env,
-                pick(lang, "innebygd simulator", "embedded simulator")
+                Labels::for_lang(lang).embedded_simulator
             )
         } else {
             report.env.clone()
         };
 
         let doc_info = vec![
-            kv(pick(lang, "Dokument", "Document"), l.title),
-            kv(pick(lang, "Malversjon", "Template version"), "V.1.0"),
-            kv(pick(lang, "Rapportversjon", "Report version"), "1.0"),
+            kv(Labels::for_lang(lang).kv_document, l.title),
+            kv(Labels::for_lang(lang).kv_template_version, "V.1.0"),
+            kv(Labels::for_lang(lang).kv_report_version, "1.0"),
             kv(
-                pick(lang, "Rapportdato", "Report date"),
+                Labels::for_lang(lang).kv_report_date,
                 text::oslo_date(&report.finished),
             ),
             kv(
-                pick(lang, "Testcasefil", "Test case file"),
+                Labels::for_lang(lang).kv_test_case_file,
                 format!(
                     "{} ({})",
                     report.workbook.path,
@@ -437,15 +422,11 @@ impl ReportView {
                 ),
             ),
             kv(
-                pick(
-                    lang,
-                    "SHA-256 av testcasefilen",
-                    "SHA-256 of the test case file",
-                ),
+                Labels::for_lang(lang).kv_workbook_sha256,
                 &report.workbook.sha256,
             ),
-            kv(pick(lang, "Kjørings-ID", "Run id"), &report.run_id),
-            kv(pick(lang, "Miljø", "Environment"), &env_label),
+            kv(Labels::for_lang(lang).kv_run_id, &report.run_id),
+            kv(Labels::for_lang(lang).kv_environment, &env_label),
         ];
         let mut doc_info = doc_info;
         if let Some(b) = info_get(report, &["saksnr", "saksnummer", "bits sak", "bits case"]) {
@@ -454,61 +435,56 @@ impl ReportView {
         let workbook_info = ctx.info.iter().map(|(k, v)| kv(k, v)).collect();
 
         let party = |p: &crate::model::Party| {
-            format!(
-                "{} ({} {})",
-                p.name,
-                pick(lang, "org.nr.", "org. no."),
-                p.orgnr
-            )
+            format!("{} ({} {})", p.name, Labels::for_lang(lang).org_no, p.orgnr)
         };
+        let info_or_fill =
+            |needles: &[&str]| info_get(report, needles).unwrap_or_else(|| to_fill.to_string());
+        let business_contact = info_or_fill(&["forretning", "business"]);
+        let technical_contact = info_or_fill(&["teknisk", "technical"]);
+        let test_lead = info_or_fill(&["testansvarlig", "test lead"]);
         let organisation = vec![
             kv(
-                pick(lang, "Pensjonsinnretning", "Pension institution"),
+                Labels::for_lang(lang).kv_pension_institution,
                 party(&ctx.institution),
             ),
             kv(
-                pick(lang, "Tredjepartsleverandør", "Third-party vendor"),
+                Labels::for_lang(lang).kv_third_party_vendor,
                 ctx.vendor
                     .as_ref()
                     .map(party)
                     .unwrap_or_else(|| l.none.to_string()),
             ),
             kv(
-                pick(lang, "Delegering", "Delegation"),
+                Labels::for_lang(lang).kv_delegation,
                 i18n::delegation_text(ctx.delegation, lang),
             ),
             kv(
-                pick(lang, "Kontaktperson forretning", "Business contact"),
-                info_get(report, &["forretning", "business"])
-                    .unwrap_or_else(|| to_fill.to_string()),
+                Labels::for_lang(lang).kv_business_contact,
+                &business_contact,
             ),
             kv(
-                pick(lang, "Kontaktperson teknisk", "Technical contact"),
-                info_get(report, &["teknisk", "technical"]).unwrap_or_else(|| to_fill.to_string()),
+                Labels::for_lang(lang).kv_technical_contact,
+                &technical_contact,
             ),
-            kv(
-                pick(lang, "Testansvarlig", "Test lead"),
-                info_get(report, &["testansvarlig", "test lead"])
-                    .unwrap_or_else(|| to_fill.to_string()),
-            ),
+            kv(Labels::for_lang(lang).kv_test_lead, &test_lead),
         ];
 
         let mut environment = vec![
-            kv(pick(lang, "Miljø", "Environment"), &env_label),
+            kv(Labels::for_lang(lang).kv_environment, &env_label),
             kv(
-                pick(lang, "Maskinporten (issuer)", "Maskinporten (issuer)"),
+                Labels::for_lang(lang).kv_maskinporten_issuer,
                 or_dash(Some(&mp.issuer)),
             ),
             kv(
-                pick(lang, "Token-endepunkt", "Token endpoint"),
+                Labels::for_lang(lang).kv_token_endpoint,
                 or_dash(Some(&mp.token_endpoint)),
             ),
             kv(
-                pick(lang, "Maskinporten klient-ID", "Maskinporten client id"),
+                Labels::for_lang(lang).kv_maskinporten_client_id,
                 or_dash(Some(&mp.client_id)),
             ),
             kv(
-                pick(lang, "Nøkkelmodus", "Key mode"),
+                Labels::for_lang(lang).kv_key_mode,
                 or_dash(Some(&mp.key_mode)),
             ),
         ];
@@ -525,59 +501,31 @@ impl ReportView {
                         .map(text::oslo_date)
                         .unwrap_or_else(|| DASH.to_string())
                 );
+                environment.push(kv(Labels::for_lang(lang).kv_cert_subject, &c.subject));
+                environment.push(kv(Labels::for_lang(lang).kv_cert_issuer, &c.issuer));
                 environment.push(kv(
-                    pick(
-                        lang,
-                        "Virksomhetssertifikat, emne",
-                        "Business certificate, subject",
-                    ),
-                    &c.subject,
-                ));
-                environment.push(kv(
-                    pick(
-                        lang,
-                        "Virksomhetssertifikat, utsteder",
-                        "Business certificate, issuer",
-                    ),
-                    &c.issuer,
-                ));
-                environment.push(kv(
-                    pick(lang, "Serienummer", "Serial number"),
+                    Labels::for_lang(lang).kv_serial_number,
                     or_dash(Some(&c.serial)),
                 ));
+                environment.push(kv(Labels::for_lang(lang).kv_cert_validity, validity));
                 environment.push(kv(
-                    pick(lang, "Gyldig (fra – til)", "Valid (from – to)"),
-                    validity,
-                ));
-                environment.push(kv(
-                    pick(
-                        lang,
-                        "Org.nr. i sertifikatet",
-                        "Org. no. in the certificate",
-                    ),
+                    Labels::for_lang(lang).kv_cert_orgnr,
                     or_dash(c.orgnr.as_deref()),
                 ));
             }
             None => environment.push(kv(
-                pick(lang, "Virksomhetssertifikat", "Business certificate"),
+                Labels::for_lang(lang).kv_business_certificate,
                 not_given,
             )),
         }
         environment.push(kv(
-            pick(lang, "Harness-versjon", "Harness version"),
+            Labels::for_lang(lang).kv_harness_version,
             format!("dsop-harness {}", report.harness_version),
         ));
 
         let mut testdata_info = Vec::new();
         if let Some(v) = info_get(report, &["testdatasett", "test data set"]) {
-            testdata_info.push(kv(
-                pick(
-                    lang,
-                    "Testdatasett fra Skatteetaten",
-                    "Test data set from Skatteetaten",
-                ),
-                v,
-            ));
+            testdata_info.push(kv(Labels::for_lang(lang).kv_testdata_set, v));
         }
         let persons = ctx
             .testdata
@@ -588,19 +536,15 @@ impl ReportView {
             })
             .count();
         testdata_info.push(kv(
-            pick(lang, "Antall testpersoner", "Number of test persons"),
+            Labels::for_lang(lang).kv_number_of_test_persons,
             persons.to_string(),
         ));
         testdata_info.push(kv(
-            pick(lang, "Antall organisasjoner", "Number of organisations"),
+            Labels::for_lang(lang).kv_number_of_organisations,
             (ctx.testdata.len() - persons).to_string(),
         ));
         testdata_info.push(kv(
-            pick(
-                lang,
-                "Dato månedene er beregnet fra",
-                "Date the months were computed from",
-            ),
+            Labels::for_lang(lang).kv_months_date,
             report.today.to_string(),
         ));
         let months = ctx.months.iter().map(|(k, v)| kv(k, v)).collect();
@@ -622,7 +566,7 @@ impl ReportView {
         let mandatory = report.cases.iter().filter(|c| c.mandatory).count();
         let execution = vec![
             kv(
-                pick(lang, "Testperiode", "Test period"),
+                Labels::for_lang(lang).kv_test_period,
                 format!(
                     "{} – {}",
                     text::oslo_datetime(&report.started),
@@ -630,17 +574,17 @@ impl ReportView {
                 ),
             ),
             kv(
-                pick(lang, "Gjennomført av", "Run by"),
+                Labels::for_lang(lang).kv_run_by,
                 info_get(report, &["testansvarlig", "test lead", "gjennomført av"])
                     .unwrap_or_else(|| to_fill.to_string()),
             ),
             kv(
-                pick(lang, "Verktøy", "Tool"),
+                Labels::for_lang(lang).kv_tool,
                 format!("dsop-harness {}", report.harness_version),
             ),
-            kv(pick(lang, "Kjørings-ID", "Run id"), &report.run_id),
+            kv(Labels::for_lang(lang).kv_run_id, &report.run_id),
             kv(
-                pick(lang, "Testcaser", "Test cases"),
+                Labels::for_lang(lang).kv_test_cases,
                 match lang {
                     Lang::Nb => format!("{} ({mandatory} obligatoriske)", report.cases.len()),
                     Lang::En => format!("{} ({mandatory} mandatory)", report.cases.len()),
@@ -786,18 +730,14 @@ impl ReportView {
         let subtitle = format!(
             "{} · {} {} · {}",
             ctx.institution.name,
-            pick(lang, "org.nr.", "org. no."),
+            Labels::for_lang(lang).org_no,
             ctx.institution.orgnr,
             text::oslo_date(&report.finished)
         );
         let mut header_text = format!("{} · {}", l.title, ctx.institution.name);
         // A system-user run is labelled on every page until the agencies' acceptance is verified.
         if ctx.delegation == crate::model::Delegation::SystemUser {
-            header_text.push_str(pick(
-                lang,
-                " · SYSTEMBRUKER – IKKE VERIFISERT MOT ETATENE",
-                " · SYSTEM USER – NOT VERIFIED AGAINST THE AGENCIES",
-            ));
+            header_text.push_str(Labels::for_lang(lang).header_system_user);
         }
 
         ReportView {
@@ -813,6 +753,11 @@ impl ReportView {
             workbook_info,
             organisation,
             environment,
+            delegation_text: i18n::delegation_text(ctx.delegation, lang),
+            env_label,
+            business_contact,
+            technical_contact,
+            test_lead,
             scopes: mp.scopes.clone(),
             base_urls: ctx.base_urls.iter().map(|(k, v)| kv(k, v)).collect(),
             testdata_info,
