@@ -130,14 +130,36 @@ pub fn write_bundle(
     workbook: &Path,
     signer: Option<&KeyMaterial>,
 ) -> Result<PathBuf, ReportError> {
+    write_bundle_with(dir, files, workbook, signer, false)
+}
+
+/// The manifest's comment line naming the original input workbook when the bundle holds a masked copy:
+/// `# original input/<name> sha256 <hex> (masked by --mask-ids)`. `sha256sum -c` skips it as a comment.
+pub const ORIGINAL_PREFIX: &str = "# original ";
+
+/// [`write_bundle`], and with `mask_ids` every member has its personal ids masked (`--mask-ids`): the input
+/// workbook is a masked copy, and the manifest names the original's SHA-256 in an [`ORIGINAL_PREFIX`] line.
+pub fn write_bundle_with(
+    dir: &Path,
+    files: &[PathBuf],
+    workbook: &Path,
+    signer: Option<&KeyMaterial>,
+    mask_ids: bool,
+) -> Result<PathBuf, ReportError> {
     let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut add = |name: String, path: &Path| -> Result<(), ReportError> {
+    let mut add = |name: String, path: &Path| -> Result<Option<Vec<u8>>, ReportError> {
         if members.iter().any(|(n, _)| *n == name) {
-            return Ok(());
+            return Ok(None);
         }
         let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-        members.push((name, bytes));
-        Ok(())
+        let stored = if mask_ids {
+            crate::ids::mask_person_ids_in_file(&bytes)
+                .map_err(|e| render_err(format!("masking {}: {e}", path.display())))?
+        } else {
+            bytes.clone()
+        };
+        members.push((name, stored));
+        Ok(Some(bytes))
     };
     for f in files {
         let path = if f.is_absolute() || f.exists() {
@@ -161,9 +183,16 @@ pub fn write_bundle(
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("workbook.xlsx");
-    add(format!("{INPUT_DIR}/{wb_name}"), workbook)?;
+    let wb_member = format!("{INPUT_DIR}/{wb_name}");
+    let original = add(wb_member.clone(), workbook)?;
 
-    let manifest = manifest(&members);
+    let mut manifest = manifest(&members);
+    if let (true, Some(original)) = (mask_ids, original) {
+        manifest.push_str(&format!(
+            "{ORIGINAL_PREFIX}{wb_member} sha256 {} (this bundle holds a copy with personal ids masked by --mask-ids)\n",
+            hex::encode(Sha256::digest(&original))
+        ));
+    }
     let jws = signer
         .map(|k| sign_detached(manifest.as_bytes(), k))
         .transpose()?;
@@ -285,7 +314,7 @@ pub fn verify_bundle(path: &Path) -> Result<BundleCheck, ReportError> {
     let jws = members.remove(MANIFEST_JWS);
     let mut listed = Vec::new();
     for (n, line) in String::from_utf8_lossy(&manifest).lines().enumerate() {
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
         let Some((hash, name)) = line.split_once("  ") else {

@@ -629,6 +629,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
                         // The simulator's data changes live in the run folder, so `--resume` continues
                         // against the same agreements.
                         sc.state = Some(dir.join(SIM_STATE));
+                        sc.mask_ids = opts.mask_ids;
                         if opts.sim.no_income_im010 {
                             sc.no_income_code = crate::sim::NoIncomeCode::Im010;
                         }
@@ -998,7 +999,7 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
     files.push(filled);
     // The evidence bundle: reports, journal and input workbook with a MANIFEST of SHA-256 sums, signed
     // (detached JWS) with the business certificate's key.
-    crate::report::write_bundle(&dir, &files, &opts.workbook, Some(mp.key()))
+    crate::report::write_bundle_with(&dir, &files, &opts.workbook, Some(mp.key()), opts.mask_ids)
         .map_err(|e| RunError::Environment(format!("writing the evidence bundle failed: {e}")))?;
     update_latest(&opts.reports_dir, &run_id);
     if let Some(h) = sim_handle {
