@@ -1,10 +1,11 @@
 //! `run --mask-ids` leaves no full personal id in any file of the run folder, nor inside any archive
 //! (bundle.zip, the xlsx files, the docx), for every personal id of the data set.
 
+mod common;
+
 use dsop_harness::sim::data;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Every personal id of the data set: the simulator's persons and every 11-digit number in the bundled
 /// workbook's source (which includes a deliberately invalid id).
@@ -56,20 +57,12 @@ fn leaks(name: &str, data: &[u8], ids: &[String], out: &mut Vec<String>) {
 fn masked_run() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let reports = tmp.path().join("reports");
-    let out = Command::new(env!("CARGO_BIN_EXE_dsop-harness"))
-        .args(["run", "--today", "2026-11-26", "--mask-ids", "--reports"])
-        .arg(&reports)
-        .env("NO_COLOR", "1")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (code, text) = common::code_and_text(
+        common::harness()
+            .args(["run", "--today", "2026-11-26", "--mask-ids", "--reports"])
+            .arg(&reports),
     );
+    assert_eq!(code, 0, "{text}");
     let dir = std::fs::read_dir(&reports)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -1,9 +1,10 @@
 //! Placeholder arithmetic out of range (`{M+99999999999}`) is a workbook error located at its cell (file,
 //! sheet, cell), never a silent overflow into a wrong month.
 
+mod common;
+
 use dsop_harness::workbook::source::load_source;
 use std::path::Path;
-use std::process::Command;
 
 fn run_with_inndata(inndata: &str) -> (i32, String) {
     let tmp = tempfile::tempdir().unwrap();
@@ -17,28 +18,22 @@ fn run_with_inndata(inndata: &str) -> (i32, String) {
         dsop_harness::workbook::generate::build_bytes(&src).unwrap(),
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_dsop-harness"))
-        .args([
-            "run",
-            "--today",
-            "2026-11-26",
-            "--only",
-            "INN-01",
-            "--workbook",
-        ])
-        .arg(&wb)
-        .arg("--reports")
-        .arg(tmp.path().join("reports"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (code, text) = common::code_and_text(
+        common::harness()
+            .args([
+                "run",
+                "--today",
+                "2026-11-26",
+                "--only",
+                "INN-01",
+                "--workbook",
+            ])
+            .arg(&wb)
+            .arg("--reports")
+            .arg(tmp.path().join("reports")),
     );
     assert!(!text.contains("panicked"), "{text}");
-    (out.status.code().unwrap_or(-1), text)
+    (code, text)
 }
 
 #[test]

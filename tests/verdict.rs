@@ -2,11 +2,12 @@
 //! column) gives the verdict "incomplete" with a sentence saying why, and no report claims readiness for
 //! production while a case deviated, in the docx, the HTML and results.json.
 
+mod common;
+
 use dsop_harness::model::{CaseResult, Lang, Status, Verdict, VerdictReason};
 use dsop_harness::workbook::source::{load_source, Source};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn source() -> Source {
     load_source(&Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases/source.toml")).unwrap()
@@ -57,24 +58,14 @@ fn without_mandatory_column(wb: &Path) -> PathBuf {
 }
 
 fn run(wb: &Path, reports: &Path, lang: &str) -> (i32, PathBuf, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dsop-harness"))
-        .args(["run", "--today", "2026-11-26", "--lang", lang, "--workbook"])
-        .arg(wb)
-        .arg("--reports")
-        .arg(reports)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (code, text) = common::code_and_text(
+        common::harness()
+            .args(["run", "--today", "2026-11-26", "--lang", lang, "--workbook"])
+            .arg(wb)
+            .arg("--reports")
+            .arg(reports),
     );
-    (
-        out.status.code().unwrap_or(-1),
-        reports.join("latest"),
-        text,
-    )
+    (code, reports.join("latest"), text)
 }
 
 fn docx_text(dir: &Path) -> String {

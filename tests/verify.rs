@@ -2,9 +2,10 @@
 //! that was neither simulated nor a rehearsal. It shows the signer (subject, issuer, validity), the
 //! environment, the endpoints and whether the run was simulated.
 
+mod auth_common;
 mod common;
 
-use dsop_harness::auth::{KeyMaterial, TestCa};
+use dsop_harness::auth::KeyMaterial;
 use dsop_harness::model::RunReport;
 use dsop_harness::report::{self, sample::sample_report, ReportOptions};
 use std::io::{Read, Write};
@@ -22,17 +23,9 @@ fn test_env_report() -> RunReport {
     r
 }
 
+/// The institution's business certificate (2020-01-01 to 2040-01-01).
 fn certificate() -> KeyMaterial {
-    let ca = TestCa::generate("Buypass Class 3 Test4 CA G2").unwrap();
-    KeyMaterial::Certificate(
-        ca.issue(
-            "987654309",
-            "Eksempel Pensjon AS",
-            (2025, 1, 1),
-            (2028, 1, 1),
-        )
-        .unwrap(),
-    )
+    KeyMaterial::Certificate(auth_common::fx().institution.clone())
 }
 
 /// A bundle of `report` (with `extra` keys merged into its results.json) signed with `key`.
@@ -55,18 +48,7 @@ fn bundle(
 }
 
 fn verify(bundle: &Path, args: &[&str]) -> (i32, String) {
-    let out = common::harness()
-        .arg("verify")
-        .arg(bundle)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+    common::code_and_text(common::harness().arg("verify").arg(bundle).args(args))
 }
 
 /// Copy a zip, changing members with `f` (None drops the member).
@@ -97,9 +79,9 @@ fn a_signed_test_run_is_accepted_and_shows_signer_environment_and_endpoints() {
         "signed by:",
         "Eksempel Pensjon AS",
         "issuer:",
-        "Buypass Class 3 Test4 CA G2",
-        "valid:       2025-01-01",
-        "2028-01-01",
+        "Simulert Buypass Class 3 Test4 CA",
+        "valid:       2020-01-01",
+        "2040-01-01",
         "environment: test",
         "simulated:   no",
         "endpoint:    ",
