@@ -125,18 +125,107 @@ pub fn mask_person_id(s: &str) -> String {
     }
 }
 
-/// Mask every 11-digit run that validates as a person id inside free text.
+/// Mask every standalone 11-digit number inside free text (`--mask-ids`): keep the first 6 digits.
+///
+/// Every 11-digit number counts, valid or not: organisation numbers have 9 digits, and a person id with a
+/// wrong check digit (a typo, or a test case's deliberately invalid id) is still someone's. "Standalone"
+/// means not touching another letter or digit, so hashes, UUIDs and base64 are left alone.
 pub fn mask_person_ids_in(text: &str) -> String {
-    let re = regex::Regex::new(r"\b\d{11}\b").expect("static regex");
-    re.replace_all(text, |c: &regex::Captures| {
-        let m = &c[0];
-        if is_valid_person_id(m) {
-            mask_person_id(m)
-        } else {
-            m.to_string()
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
         }
-    })
-    .into_owned()
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let before = start.checked_sub(1).map(|j| b[j]);
+        let after = b.get(i).copied();
+        let alone = |c: Option<u8>| !c.is_some_and(|c| c.is_ascii_alphanumeric());
+        if i - start == 11 && alone(before) && alone(after) {
+            out.push_str(&text[last..start]);
+            out.push_str(&mask_person_id(&text[start..i]));
+            last = i;
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// Mask personal ids in the bytes of a file a run writes: text as [`mask_person_ids_in`]; a zip container
+/// (xlsx, docx, zip) member by member, where a numeric worksheet cell holding an id becomes an inline string
+/// so the masked text stays a valid cell. Other binary content is returned unchanged.
+pub fn mask_person_ids_in_file(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        return mask_person_ids_in_zip(bytes);
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(mask_person_ids_in(text).into_bytes()),
+        Err(_) => Ok(bytes.to_vec()),
+    }
+}
+
+fn mask_person_ids_in_zip(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::{Read, Write};
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not a readable zip container: {e}"))?;
+    let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let numeric_cell =
+        regex::Regex::new(r#"<c((?:\s+[A-Za-z:]+="[^"]*")*)\s*><v>(\d{11})</v></c>"#)
+            .expect("static regex");
+    for i in 0..zin.len() {
+        let mut e = zin
+            .by_index(i)
+            .map_err(|e| format!("member {i} cannot be read: {e}"))?;
+        let name = e.name().to_string();
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(e.last_modified().unwrap_or_default());
+        if e.is_dir() {
+            zout.add_directory(name.as_str(), options)
+                .map_err(|e| e.to_string())?;
+            continue;
+        }
+        let mut data = Vec::new();
+        e.read_to_end(&mut data)
+            .map_err(|err| format!("{name} cannot be read: {err}"))?;
+        let masked = if data.starts_with(b"PK\x03\x04") {
+            mask_person_ids_in_zip(&data)?
+        } else {
+            match std::str::from_utf8(&data) {
+                Ok(text) => {
+                    let text = if name.ends_with(".xml") {
+                        numeric_cell
+                            .replace_all(text, |c: &regex::Captures| {
+                                let attrs = c[1].replace(" t=\"n\"", "");
+                                if attrs.contains(" t=\"") {
+                                    // A string-typed cell: its text is masked below.
+                                    return c[0].to_string();
+                                }
+                                format!(
+                                    "<c{attrs} t=\"inlineStr\"><is><t>{}</t></is></c>",
+                                    mask_person_id(&c[2])
+                                )
+                            })
+                            .into_owned()
+                    } else {
+                        text.to_string()
+                    };
+                    mask_person_ids_in(&text).into_bytes()
+                }
+                Err(_) => data,
+            }
+        };
+        zout.start_file(name.as_str(), options)
+            .map_err(|e| e.to_string())?;
+        zout.write_all(&masked).map_err(|e| e.to_string())?;
+    }
+    Ok(zout.finish().map_err(|e| e.to_string())?.into_inner())
 }
 
 #[cfg(test)]
@@ -162,5 +251,15 @@ mod tests {
         assert!(validate_person_id("1283851006").is_err());
         assert_eq!(mask_person_id("12838510068"), "128385*****");
         assert_eq!(mask_person_ids_in("id 12838510068."), "id 128385*****.");
+        // Invalid check digits too; not inside longer numbers, hashes or words.
+        assert_eq!(
+            mask_person_ids_in("/otp/12838510069/x,12838510068"),
+            "/otp/128385*****/x,128385*****"
+        );
+        assert_eq!(
+            mask_person_ids_in("a12838510068 128385100680"),
+            "a12838510068 128385100680"
+        );
+        assert_eq!(mask_person_ids_in("æ12838510068ø"), "æ128385*****ø");
     }
 }

@@ -230,24 +230,18 @@ impl Summary {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Every mandatory case is ok.
+    /// Every mandatory case is ok (and there is at least one).
     Passed,
     /// A mandatory case deviates.
     Failed,
-    /// Otherwise (a mandatory case not run or hit an environment error).
+    /// Otherwise: no mandatory case at all, or a mandatory case not run, not applicable or hit an
+    /// environment error. [`VerdictReason`] says which.
     Incomplete,
 }
 
 impl Verdict {
     pub fn of(cases: &[CaseResult]) -> Verdict {
-        let mandatory: Vec<&CaseResult> = cases.iter().filter(|c| c.mandatory).collect();
-        if mandatory.iter().all(|c| c.status == Status::Ok) {
-            Verdict::Passed
-        } else if mandatory.iter().any(|c| c.status == Status::Deviation) {
-            Verdict::Failed
-        } else {
-            Verdict::Incomplete
-        }
+        VerdictReason::of(cases).verdict()
     }
 
     pub fn label(self, lang: Lang) -> &'static str {
@@ -258,6 +252,125 @@ impl Verdict {
             (Verdict::Failed, Lang::En) => "Failed",
             (Verdict::Incomplete, Lang::Nb) => "Ufullstendig",
             (Verdict::Incomplete, Lang::En) => "Incomplete",
+        }
+    }
+}
+
+/// Why the overall verdict is what it is: computed from the cases, rendered as a sentence in nb or en.
+/// Never a vacuous pass: without a mandatory case the verdict is incomplete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum VerdictReason {
+    /// Every mandatory case is ok. `deviated` lists cases that are not mandatory but deviated.
+    AllMandatoryOk {
+        mandatory: usize,
+        deviated: Vec<String>,
+    },
+    /// These mandatory cases deviate.
+    MandatoryDeviated { cases: Vec<String> },
+    /// No case is mandatory: the workbook marks every case `Obligatorisk = N`, or has no such column.
+    NoMandatoryCase { cases: usize },
+    /// These mandatory cases are not ok (not run, environment error or not applicable), none deviates.
+    MandatoryNotOk { cases: Vec<String> },
+}
+
+impl VerdictReason {
+    pub fn of(cases: &[CaseResult]) -> VerdictReason {
+        let mandatory: Vec<&CaseResult> = cases.iter().filter(|c| c.mandatory).collect();
+        let ids = |keep: &dyn Fn(&CaseResult) -> bool| -> Vec<String> {
+            mandatory
+                .iter()
+                .filter(|c| keep(c))
+                .map(|c| c.id.clone())
+                .collect()
+        };
+        if mandatory.is_empty() {
+            return VerdictReason::NoMandatoryCase { cases: cases.len() };
+        }
+        let deviated = ids(&|c| c.status == Status::Deviation);
+        if !deviated.is_empty() {
+            return VerdictReason::MandatoryDeviated { cases: deviated };
+        }
+        let not_ok = ids(&|c| c.status != Status::Ok);
+        if !not_ok.is_empty() {
+            return VerdictReason::MandatoryNotOk { cases: not_ok };
+        }
+        VerdictReason::AllMandatoryOk {
+            mandatory: mandatory.len(),
+            deviated: cases
+                .iter()
+                .filter(|c| c.status == Status::Deviation)
+                .map(|c| c.id.clone())
+                .collect(),
+        }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            VerdictReason::AllMandatoryOk { .. } => Verdict::Passed,
+            VerdictReason::MandatoryDeviated { .. } => Verdict::Failed,
+            VerdictReason::NoMandatoryCase { .. } | VerdictReason::MandatoryNotOk { .. } => {
+                Verdict::Incomplete
+            }
+        }
+    }
+
+    /// True only when the report may say that the institution considers itself ready for production:
+    /// every mandatory case ok and no case deviated.
+    pub fn ready_for_production(&self) -> bool {
+        matches!(self, VerdictReason::AllMandatoryOk { deviated, .. } if deviated.is_empty())
+    }
+
+    /// The sentence a report shows under the verdict.
+    pub fn sentence(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (VerdictReason::AllMandatoryOk { deviated, .. }, Lang::Nb) if deviated.is_empty() => {
+                "Alle obligatoriske testcaser er gjennomført med resultat OK. Pensjonsinnretningen anser seg \
+                 klar for produksjon."
+                    .to_string()
+            }
+            (VerdictReason::AllMandatoryOk { deviated, .. }, Lang::En) if deviated.is_empty() => {
+                "All mandatory test cases have been run with the result OK. The pension institution considers \
+                 itself ready for production."
+                    .to_string()
+            }
+            (VerdictReason::AllMandatoryOk { deviated, .. }, Lang::Nb) => format!(
+                "Alle obligatoriske testcaser har resultat OK, men disse testcasene har avvik: {}. \
+                 Pensjonsinnretningen kan ikke melde seg klar for produksjon før avvikene er vurdert og rettet.",
+                deviated.join(", ")
+            ),
+            (VerdictReason::AllMandatoryOk { deviated, .. }, Lang::En) => format!(
+                "All mandatory test cases are OK, but these test cases deviated: {}. The pension institution \
+                 cannot declare itself ready for production until the deviations have been assessed and fixed.",
+                deviated.join(", ")
+            ),
+            (VerdictReason::NoMandatoryCase { cases }, Lang::Nb) => format!(
+                "Ingen av de {cases} testcasene er merket som obligatoriske (kolonnen Obligatorisk er N eller \
+                 mangler i arbeidsboken), så kjøringen kan ikke vise at integrasjonstesten er bestått. Merk de \
+                 obligatoriske testcasene med J og kjør på nytt."
+            ),
+            (VerdictReason::NoMandatoryCase { cases }, Lang::En) => format!(
+                "None of the {cases} test cases is marked mandatory (the workbook's Obligatorisk column is N or \
+                 missing), so the run cannot show that the integration test has passed. Mark the mandatory test \
+                 cases J and run again."
+            ),
+            (VerdictReason::MandatoryDeviated { cases }, Lang::Nb) => format!(
+                "Disse obligatoriske testcasene har avvik: {}.",
+                cases.join(", ")
+            ),
+            (VerdictReason::MandatoryDeviated { cases }, Lang::En) => format!(
+                "These mandatory test cases deviated: {}.",
+                cases.join(", ")
+            ),
+            (VerdictReason::MandatoryNotOk { cases }, Lang::Nb) => format!(
+                "Disse obligatoriske testcasene har ikke resultat OK (ikke kjørt, miljøfeil eller ikke \
+                 relevant): {}.",
+                cases.join(", ")
+            ),
+            (VerdictReason::MandatoryNotOk { cases }, Lang::En) => format!(
+                "These mandatory test cases are not OK (not run, environment error or not applicable): {}.",
+                cases.join(", ")
+            ),
         }
     }
 }
@@ -420,6 +533,11 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    /// Why the verdict is what it is, from the cases.
+    pub fn verdict_reason(&self) -> VerdictReason {
+        VerdictReason::of(&self.cases)
+    }
+
     /// Summary per API, in report order.
     pub fn summary_per_api(&self) -> Vec<(Api, Summary)> {
         Api::ALL

@@ -5,6 +5,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
+/// The years a `YYYY-MM` month can have.
+pub const MIN_YEAR: i32 = 1;
+pub const MAX_YEAR: i32 = 9999;
+
 /// A calendar month, e.g. `2026-10`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct YearMonth {
@@ -39,9 +43,45 @@ impl YearMonth {
         }
     }
 
-    /// This month plus `n` months (negative goes back).
+    /// This month plus `n` months (negative goes back). For the small offsets of the code itself; an offset
+    /// from a workbook goes through [`YearMonth::plus_offset`], which refuses what is out of range.
     pub fn plus(self, n: i64) -> YearMonth {
-        YearMonth::from_index(self.index() + n)
+        YearMonth::from_index(self.index().saturating_add(n))
+    }
+
+    /// This month plus `n` months, or `None` when the result is not a month of the years 0001 to 9999 (what
+    /// `YYYY-MM` can write).
+    pub fn checked_plus(self, n: i64) -> Option<YearMonth> {
+        let i = self.index().checked_add(n)?;
+        (MIN_YEAR as i64..=MAX_YEAR as i64)
+            .contains(&i.div_euclid(12))
+            .then(|| YearMonth::from_index(i))
+    }
+
+    /// This month plus the offset written in a placeholder, e.g. `+3`, `- 16` or `` (none): `{M+3}`.
+    /// An offset that is not a number, or that leaves the years 0001 to 9999, is an error saying so.
+    pub fn plus_offset(self, offset: &str) -> Result<YearMonth, MonthError> {
+        let t: String = offset.chars().filter(|c| !c.is_whitespace()).collect();
+        if t.is_empty() {
+            return Ok(self);
+        }
+        let out_of_range = || {
+            MonthError(format!(
+                "{self} {t} months is out of range: a month must be in the years {MIN_YEAR:04} to \
+                 {MAX_YEAR}; write a smaller offset"
+            ))
+        };
+        let digits = t.trim_start_matches(['+', '-']);
+        if digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+            || t.len() - digits.len() != 1
+        {
+            return Err(MonthError(format!(
+                "{t:?} is not a month offset: write + or - and a number of months, e.g. M-3"
+            )));
+        }
+        let n: i64 = t.parse().map_err(|_| out_of_range())?;
+        self.checked_plus(n).ok_or_else(out_of_range)
     }
 
     /// Number of months from `self` to `other` (positive when `other` is later).
@@ -147,5 +187,31 @@ mod tests {
             YearMonth::new(2024, 2).unwrap().last_day().to_string(),
             "2024-02-29"
         );
+    }
+
+    #[test]
+    fn offsets_out_of_range_are_errors() {
+        let m: YearMonth = "2026-10".parse().unwrap();
+        assert_eq!(m.plus_offset("").unwrap(), m);
+        assert_eq!(m.plus_offset("+3").unwrap().to_string(), "2027-01");
+        assert_eq!(m.plus_offset("- 16").unwrap().to_string(), "2025-06");
+        assert_eq!(m.plus_offset("+95678").unwrap().to_string(), "9999-12");
+        assert_eq!(m.plus_offset("-24309").unwrap().to_string(), "0001-01");
+        for bad in [
+            "+99999999999",
+            "-99999999999",
+            "+99999999999999999999",
+            "-24310",
+            "+95679",
+            "+9223372036854775807",
+        ] {
+            let e = m.plus_offset(bad).unwrap_err().0;
+            assert!(e.contains("out of range"), "{bad}: {e}");
+        }
+        for bad in ["+", "3", "++3", "+3a"] {
+            let e = m.plus_offset(bad).unwrap_err().0;
+            assert!(e.contains("not a month offset"), "{bad}: {e}");
+        }
+        assert_eq!(m.checked_plus(i64::MAX), None);
     }
 }

@@ -507,3 +507,51 @@ fn init_refuses_to_overwrite_without_force() {
     // The workbook copy is a workbook the harness reads.
     assert!(dsop_harness::workbook::read(&wb).is_ok());
 }
+
+/// `doctor --env prod` sends nothing that could write: no POST to avtaleforhold, and the table says why.
+#[tokio::test(flavor = "multi_thread")]
+async fn prod_sends_nothing_that_could_write() {
+    let h = start_sim().await;
+    let ca = TestCa::generate("Buypass Class 3 CA G2 ST Business").unwrap();
+    register(&h, INSTITUTION, &ca, &dsop_harness::model::SCOPES);
+    let cert = valid_cert(&ca, INSTITUTION);
+    let f = write_files(&h, cert.key_pem.expose(), &chain_pem(&cert), None, None);
+    let prod = std::fs::read_to_string(&f.config)
+        .unwrap()
+        .replace("[profile.test]", "[profile.prod]");
+    std::fs::write(&f.config, prod).unwrap();
+    let o = DoctorOptions {
+        groups: vec![doctor::Group::Apis],
+        ..opts()
+    };
+    let r = doctor::run_from_path(Some(&f.config), Env::Prod, &o).await;
+    let table = r.render_table(Default::default());
+    assert_eq!(
+        status(&r, "apis.tjenestepensjonsavtale"),
+        CheckStatus::Skip,
+        "{table}"
+    );
+    assert!(
+        text_of(&r, "apis.tjenestepensjonsavtale").contains("not called in prod"),
+        "{table}"
+    );
+    // The read-only calls are still made.
+    assert_eq!(status(&r, "apis.inntekt"), CheckStatus::Pass, "{table}");
+    let writes: Vec<_> = h
+        .request_log()
+        .into_iter()
+        .filter(|l| l.path.contains("tjenestepensjonsavtale") || l.path.contains("avtaleforhold"))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    // In test the call is still made (it fails validation on purpose).
+    let test = std::fs::read_to_string(&f.config)
+        .unwrap()
+        .replace("[profile.prod]", "[profile.test]");
+    std::fs::write(&f.config, test).unwrap();
+    let r = doctor::run_from_path(Some(&f.config), Env::Test, &o).await;
+    assert_ne!(status(&r, "apis.tjenestepensjonsavtale"), CheckStatus::Skip);
+    assert!(h
+        .request_log()
+        .iter()
+        .any(|l| l.method == "POST" && l.path.contains("avtaleforhold")));
+}

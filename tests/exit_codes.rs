@@ -1,6 +1,8 @@
 //! Each exit code of `run` (0 and 2 are also covered by e2e_run.rs): 1 deviation, 3 environment error or
 //! not run, 130 interrupted. Workbooks are built from the bundled source with one change each.
 
+mod common;
+
 use dsop_harness::workbook::source::{load_source, Source};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,24 +22,18 @@ fn write_workbook(src: &Source, dir: &Path) -> PathBuf {
 }
 
 fn run(args: &[&str], wb: &Path, reports: &Path) -> (i32, serde_json::Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_dsop-harness"))
-        .args(["run", "--today", "2026-11-26", "--workbook"])
-        .arg(wb)
-        .arg("--reports")
-        .arg(reports)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let (code, text) = common::code_and_text(
+        common::harness()
+            .args(["run", "--today", "2026-11-26", "--workbook"])
+            .arg(wb)
+            .arg("--reports")
+            .arg(reports)
+            .args(args),
     );
     let results = std::fs::read(reports.join("latest/results.json"))
         .map(|b| serde_json::from_slice(&b).unwrap())
         .unwrap_or(serde_json::Value::Null);
-    (out.status.code().unwrap_or(-1), results, text)
+    (code, results, text)
 }
 
 fn case<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {

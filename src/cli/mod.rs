@@ -121,6 +121,12 @@ pub struct VerifyArgs {
     /// human or json.
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
+    /// Accept a bundle without MANIFEST.jws (the hashes are still checked).
+    #[arg(long)]
+    pub allow_unsigned: bool,
+    /// Accept a run against the embedded simulator, or a rehearsal.
+    #[arg(long)]
+    pub allow_simulated: bool,
 }
 
 #[derive(Args, Debug)]
@@ -341,22 +347,18 @@ fn cmd_report(a: ReportArgs) -> i32 {
 }
 
 fn cmd_verify(a: VerifyArgs) -> i32 {
+    let policy = dsop_harness::report::VerifyPolicy {
+        allow_unsigned: a.allow_unsigned,
+        allow_simulated: a.allow_simulated,
+    };
     match dsop_harness::report::verify_bundle(&a.bundle) {
         Ok(c) => {
             if a.format == "json" {
-                println!("{}", serde_json::to_string(&c).unwrap_or_default());
+                println!("{}", c.to_json(policy));
             } else {
-                println!("{}: {} files", c.path.display(), c.files.len());
-                match c.signed_by() {
-                    Some(s) => println!("signed by: {s}"),
-                    None => println!("signature: {:?}", c.signature),
-                }
-                for p in &c.problems {
-                    println!("problem: {p}");
-                }
-                println!("{}", if c.ok() { "bundle ok" } else { "bundle NOT ok" });
+                print!("{}", c.render_text(policy));
             }
-            if c.ok() {
+            if c.accepted(policy) {
                 exit::OK
             } else {
                 exit::DEVIATION

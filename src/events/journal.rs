@@ -8,6 +8,8 @@ pub const JOURNAL: &str = "journal.jsonl";
 
 pub struct Journal {
     path: PathBuf,
+    /// `--mask-ids`: personal ids are masked in every line, like in every other file of the run.
+    mask_ids: bool,
 }
 
 impl Journal {
@@ -17,7 +19,16 @@ impl Journal {
             .create(true)
             .append(true)
             .open(&path)?;
-        Ok(Journal { path })
+        Ok(Journal {
+            path,
+            mask_ids: false,
+        })
+    }
+
+    /// Mask personal ids in every line written (`--mask-ids`).
+    pub fn masked(mut self, mask_ids: bool) -> Journal {
+        self.mask_ids = mask_ids;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -27,7 +38,10 @@ impl Journal {
 
 impl EventSink for Journal {
     fn event(&mut self, e: &Event) -> std::io::Result<()> {
-        let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
+        let mut line = serde_json::to_string(e).map_err(std::io::Error::other)?;
+        if self.mask_ids {
+            line = crate::ids::mask_person_ids_in(&line);
+        }
         crate::fsutil::append_line_synced(&self.path, &line)
     }
 }

@@ -31,7 +31,13 @@ pub enum SignatureState {
     /// No `MANIFEST.jws` in the bundle.
     Absent,
     /// The signature verifies with the public key of the `x5c` leaf certificate.
-    Valid { subject: String, issuer: String },
+    Valid {
+        subject: String,
+        issuer: String,
+        /// The leaf certificate's validity (RFC 3339).
+        not_before: String,
+        not_after: String,
+    },
     /// Signed with a registered key (`kid`): it cannot be checked without that key.
     Unverifiable { kid: String },
     /// The signature does not verify, or the JWS is malformed.
@@ -47,12 +53,148 @@ pub struct BundleCheck {
     pub signature: SignatureState,
     /// Every problem found: a wrong hash, a missing or extra file, a bad signature.
     pub problems: Vec<String>,
+    /// What the bundle's `results.json` says about the run (None when it has none, or it does not parse).
+    pub run: Option<RunFacts>,
+}
+
+/// The facts of a run `verify` shows, from the bundle's `results.json`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RunFacts {
+    pub run_id: String,
+    /// `sim`, `test` or `prod`.
+    pub env: String,
+    /// Run against the embedded simulator.
+    pub simulated: bool,
+    /// Marked as a rehearsal (`"rehearsal": true` in results.json): practice, not evidence.
+    pub rehearsal: bool,
+    /// API name -> base URL, and `Maskinporten token` -> the token endpoint.
+    pub endpoints: Vec<(String, String)>,
+    pub verdict: String,
+}
+
+/// What `verify` accepts besides an intact bundle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyPolicy {
+    /// `--allow-unsigned`: a bundle without `MANIFEST.jws` is accepted.
+    pub allow_unsigned: bool,
+    /// `--allow-simulated`: a simulated or rehearsal run is accepted.
+    pub allow_simulated: bool,
 }
 
 impl BundleCheck {
     /// True when every hash matches, no file is missing or extra, and any signature is valid.
     pub fn ok(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Why the bundle is not evidence under `policy`, besides [`BundleCheck::problems`]: unsigned, a signer that
+    /// cannot be shown from a certificate in the bundle (`kid`), a simulated or rehearsal run, no run facts.
+    pub fn refusals(&self, policy: VerifyPolicy) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.signature {
+            SignatureState::Absent if !policy.allow_unsigned => out.push(
+                "the bundle is not signed (no MANIFEST.jws): anyone could have written it; configure the \
+                 business certificate and run again, or give --allow-unsigned to check the hashes only"
+                    .to_string(),
+            ),
+            SignatureState::Unverifiable { kid } => out.push(format!(
+                "MANIFEST.jws is signed with a registered key (kid {kid:?}), not a certificate in the bundle: \
+                 the signer cannot be shown; sign with the business certificate (x5c)"
+            )),
+            _ => {}
+        }
+        match &self.run {
+            None => out.push(
+                "the bundle has no readable results.json: the environment and the endpoints cannot be shown"
+                    .to_string(),
+            ),
+            Some(r) if !policy.allow_simulated => {
+                if r.simulated || r.env == "sim" {
+                    out.push(
+                        "the run used the embedded simulator: it is not evidence for Bits (give \
+                         --allow-simulated to accept it)"
+                            .to_string(),
+                    );
+                }
+                if r.rehearsal {
+                    out.push(
+                        "the run is a rehearsal: it is not evidence for Bits (give --allow-simulated to \
+                         accept it)"
+                            .to_string(),
+                    );
+                }
+            }
+            Some(_) => {}
+        }
+        out
+    }
+
+    /// True when the bundle is intact and nothing in [`BundleCheck::refusals`] applies: `verify` exits 0.
+    pub fn accepted(&self, policy: VerifyPolicy) -> bool {
+        self.ok() && self.refusals(policy).is_empty()
+    }
+
+    /// The human report of `verify`: files, signer (subject, issuer, validity), run facts, every problem and
+    /// refusal, and the conclusion on the last line.
+    pub fn render_text(&self, policy: VerifyPolicy) -> String {
+        let mut out = format!("{}: {} files\n", self.path.display(), self.files.len());
+        match &self.signature {
+            SignatureState::Valid {
+                subject,
+                issuer,
+                not_before,
+                not_after,
+            } => {
+                out.push_str(&format!("signed by:   {subject}\n"));
+                out.push_str(&format!("issuer:      {issuer}\n"));
+                out.push_str(&format!("valid:       {not_before} to {not_after}\n"));
+            }
+            SignatureState::Absent => out.push_str("signature:   none (no MANIFEST.jws)\n"),
+            SignatureState::Unverifiable { kid } => out.push_str(&format!(
+                "signature:   kid {kid:?}: no certificate in the bundle\n"
+            )),
+            SignatureState::Invalid { reason } => {
+                out.push_str(&format!("signature:   INVALID: {reason}\n"))
+            }
+        }
+        match &self.run {
+            Some(r) => {
+                out.push_str(&format!("run:         {}\n", r.run_id));
+                out.push_str(&format!("environment: {}\n", r.env));
+                out.push_str(&format!(
+                    "simulated:   {}\n",
+                    if r.simulated { "yes" } else { "no" }
+                ));
+                if r.rehearsal {
+                    out.push_str("rehearsal:   yes\n");
+                }
+                out.push_str(&format!("verdict:     {}\n", r.verdict));
+                for (api, url) in &r.endpoints {
+                    out.push_str(&format!("endpoint:    {api}: {url}\n"));
+                }
+            }
+            None => out.push_str("run:         unknown (no readable results.json)\n"),
+        }
+        for p in &self.problems {
+            out.push_str(&format!("problem: {p}\n"));
+        }
+        for r in self.refusals(policy) {
+            out.push_str(&format!("not accepted: {r}\n"));
+        }
+        out.push_str(if self.accepted(policy) {
+            "bundle ok\n"
+        } else {
+            "bundle NOT ok\n"
+        });
+        out
+    }
+
+    /// The JSON report of `verify`: the check, the refusals under `policy` and `accepted`.
+    pub fn to_json(&self, policy: VerifyPolicy) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        v["refusals"] = serde_json::json!(self.refusals(policy));
+        v["accepted"] = serde_json::json!(self.accepted(policy));
+        v
     }
 
     /// Who signed: the certificate subject, when the signature is valid.
@@ -130,14 +272,36 @@ pub fn write_bundle(
     workbook: &Path,
     signer: Option<&KeyMaterial>,
 ) -> Result<PathBuf, ReportError> {
+    write_bundle_with(dir, files, workbook, signer, false)
+}
+
+/// The manifest's comment line naming the original input workbook when the bundle holds a masked copy:
+/// `# original input/<name> sha256 <hex> (masked by --mask-ids)`. `sha256sum -c` skips it as a comment.
+pub const ORIGINAL_PREFIX: &str = "# original ";
+
+/// [`write_bundle`], and with `mask_ids` every member has its personal ids masked (`--mask-ids`): the input
+/// workbook is a masked copy, and the manifest names the original's SHA-256 in an [`ORIGINAL_PREFIX`] line.
+pub fn write_bundle_with(
+    dir: &Path,
+    files: &[PathBuf],
+    workbook: &Path,
+    signer: Option<&KeyMaterial>,
+    mask_ids: bool,
+) -> Result<PathBuf, ReportError> {
     let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut add = |name: String, path: &Path| -> Result<(), ReportError> {
+    let mut add = |name: String, path: &Path| -> Result<Option<Vec<u8>>, ReportError> {
         if members.iter().any(|(n, _)| *n == name) {
-            return Ok(());
+            return Ok(None);
         }
         let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-        members.push((name, bytes));
-        Ok(())
+        let stored = if mask_ids {
+            crate::ids::mask_person_ids_in_file(&bytes)
+                .map_err(|e| render_err(format!("masking {}: {e}", path.display())))?
+        } else {
+            bytes.clone()
+        };
+        members.push((name, stored));
+        Ok(Some(bytes))
     };
     for f in files {
         let path = if f.is_absolute() || f.exists() {
@@ -161,9 +325,16 @@ pub fn write_bundle(
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("workbook.xlsx");
-    add(format!("{INPUT_DIR}/{wb_name}"), workbook)?;
+    let wb_member = format!("{INPUT_DIR}/{wb_name}");
+    let original = add(wb_member.clone(), workbook)?;
 
-    let manifest = manifest(&members);
+    let mut manifest = manifest(&members);
+    if let (true, Some(original)) = (mask_ids, original) {
+        manifest.push_str(&format!(
+            "{ORIGINAL_PREFIX}{wb_member} sha256 {} (this bundle holds a copy with personal ids masked by --mask-ids)\n",
+            hex::encode(Sha256::digest(&original))
+        ));
+    }
     let jws = signer
         .map(|k| sign_detached(manifest.as_bytes(), k))
         .transpose()?;
@@ -188,6 +359,12 @@ pub fn write_bundle(
     let out = dir.join(BUNDLE);
     super::write_file(&out, &bytes)?;
     Ok(out)
+}
+
+fn rfc3339(t: x509_parser::time::ASN1Time) -> String {
+    chrono::DateTime::from_timestamp(t.timestamp(), 0)
+        .map(|d| d.to_rfc3339())
+        .unwrap_or_else(|| t.to_string())
 }
 
 fn check_signature(jws: &str, manifest: &[u8]) -> SignatureState {
@@ -241,6 +418,8 @@ fn check_signature(jws: &str, manifest: &[u8]) -> SignatureState {
         Ok(()) => SignatureState::Valid {
             subject: cert.subject().to_string(),
             issuer: cert.issuer().to_string(),
+            not_before: rfc3339(cert.validity().not_before),
+            not_after: rfc3339(cert.validity().not_after),
         },
         Err(_) => invalid("the signature does not match MANIFEST.txt and the x5c certificate"),
     }
@@ -285,7 +464,7 @@ pub fn verify_bundle(path: &Path) -> Result<BundleCheck, ReportError> {
     let jws = members.remove(MANIFEST_JWS);
     let mut listed = Vec::new();
     for (n, line) in String::from_utf8_lossy(&manifest).lines().enumerate() {
-        if line.trim().is_empty() {
+        if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
         let Some((hash, name)) = line.split_once("  ") else {
@@ -317,10 +496,37 @@ pub fn verify_bundle(path: &Path) -> Result<BundleCheck, ReportError> {
     if let SignatureState::Invalid { reason } = &signature {
         problems.push(format!("MANIFEST.jws: {reason}"));
     }
+    let run = members
+        .get(super::RESULTS_JSON)
+        .filter(|_| listed.iter().any(|n| n == super::RESULTS_JSON))
+        .and_then(|b| run_facts(b));
     Ok(BundleCheck {
         path: path.to_path_buf(),
         files: listed,
         signature,
         problems,
+        run,
+    })
+}
+
+/// The run facts of a `results.json`, read loosely so older and newer versions both show.
+fn run_facts(bytes: &[u8]) -> Option<RunFacts> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let mut endpoints: Vec<(String, String)> = v["context"]["base_urls"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, u)| (k.clone(), text(u))).collect())
+        .unwrap_or_default();
+    let token = text(&v["context"]["maskinporten"]["token_endpoint"]);
+    if !token.is_empty() {
+        endpoints.push(("Maskinporten token".to_string(), token));
+    }
+    Some(RunFacts {
+        run_id: text(&v["run_id"]),
+        env: text(&v["env"]),
+        simulated: v["simulated"].as_bool().unwrap_or(false),
+        rehearsal: v["rehearsal"].as_bool().unwrap_or(false),
+        endpoints,
+        verdict: text(&v["verdict"]),
     })
 }

@@ -1,12 +1,25 @@
 //! `results.json`: the `RunReport` serialised as-is (the contract other tools read).
 
 use super::ReportError;
-use crate::model::RunReport;
+use crate::model::{RunReport, VerdictReason};
 use std::path::Path;
+
+/// The report with `verdict_reason` (why the verdict is what it is) appended; readers of the contract that
+/// do not know the key ignore it.
+#[derive(serde::Serialize)]
+struct WithReason<'a> {
+    #[serde(flatten)]
+    report: &'a RunReport,
+    verdict_reason: VerdictReason,
+}
 
 /// Pretty JSON of the report, with a trailing newline.
 pub fn render(report: &RunReport) -> Result<Vec<u8>, ReportError> {
-    let mut v = serde_json::to_vec_pretty(report).map_err(|e| ReportError::Render {
+    let with = WithReason {
+        report,
+        verdict_reason: report.verdict_reason(),
+    };
+    let mut v = serde_json::to_vec_pretty(&with).map_err(|e| ReportError::Render {
         what: super::RESULTS_JSON.to_string(),
         message: e.to_string(),
     })?;

@@ -19,7 +19,10 @@ pub mod template;
 pub mod text;
 pub mod view;
 
-pub use bundle::{verify_bundle, write_bundle, BundleCheck, SignatureState};
+pub use bundle::{
+    verify_bundle, write_bundle, write_bundle_with, BundleCheck, RunFacts, SignatureState,
+    VerifyPolicy,
+};
 pub use rerender::{rerender, rerender_with_warnings, RerenderOptions};
 pub use template::{fill_template, fill_template_with_warnings};
 

@@ -3,7 +3,7 @@
 
 use super::i18n::{self, Labels};
 use super::text::{self, actual, or_dash, DASH};
-use crate::model::{CaseResult, Lang, RunReport, Status, Summary, Verdict};
+use crate::model::{CaseResult, Lang, RunReport, Status, Summary, Verdict, VerdictReason};
 use serde::Serialize;
 
 #[derive(Clone, Debug, Serialize)]
@@ -303,9 +303,19 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
         },
         bold: false,
     });
-    if report.verdict == Verdict::Passed {
+    let reason = report.verdict_reason();
+    if report.verdict == Verdict::Passed && reason.ready_for_production() {
         out.push(Paragraph {
             text: Labels::for_lang(lang).conclusion_ready.to_string(),
+            bold: true,
+        });
+    } else if matches!(
+        reason,
+        VerdictReason::NoMandatoryCase { .. } | VerdictReason::AllMandatoryOk { .. }
+    ) {
+        // Never a vacuous pass, and no readiness claim while a case deviated.
+        out.push(Paragraph {
+            text: reason.sentence(lang),
             bold: true,
         });
     } else {

@@ -72,8 +72,14 @@ fn write_reports(
     files.push(filled);
     // The evidence bundle: reports, journal and input workbook with a MANIFEST of SHA-256 sums, signed
     // (detached JWS) with the business certificate's key.
-    crate::report::write_bundle(dir, &files, &opts.workbook, Some(env.mp.key()))
-        .map_err(|e| RunError::Environment(format!("writing the evidence bundle failed: {e}")))?;
+    crate::report::write_bundle_with(
+        dir,
+        &files,
+        &opts.workbook,
+        Some(env.mp.key()),
+        opts.mask_ids,
+    )
+    .map_err(|e| RunError::Environment(format!("writing the evidence bundle failed: {e}")))?;
     Ok(warnings)
 }
 

@@ -174,11 +174,12 @@ impl Resolver<'_> {
                 }
             },
         };
-        let off: i64 = c
-            .get(2)
-            .map(|o| o.as_str().replace(' ', "").parse().unwrap_or(0))
-            .unwrap_or(0);
-        Some(Ok(base.plus(off).to_string()))
+        let off = c.get(2).map_or("", |o| o.as_str());
+        Some(
+            base.plus_offset(off)
+                .map(|m| m.to_string())
+                .map_err(|e| format!("{{{expr}}}: {e}")),
+        )
     }
 
     fn resolve(&self, text: &str) -> Result<String, String> {

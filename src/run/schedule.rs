@@ -37,10 +37,12 @@ pub fn open(
     env: &Environment,
     terminal: Box<dyn EventSink>,
 ) -> Result<Stream, RunError> {
-    let journal = Journal::create(&folder.dir).map_err(|e| RunError::Io {
-        what: format!("cannot create the journal in {}", folder.dir.display()),
-        source: e,
-    })?;
+    let journal = Journal::create(&folder.dir)
+        .map_err(|e| RunError::Io {
+            what: format!("cannot create the journal in {}", folder.dir.display()),
+            source: e,
+        })?
+        .masked(spec.opts.mask_ids);
     let results = Shared::new(match &spec.resume {
         Some(r) => Aggregator::replay(&r.events),
         None => Aggregator::new(),

@@ -180,6 +180,7 @@ async fn embedded_sim(
     sc.faults = opts.sim.faults.clone();
     sc.testdata = Some(spec.wb.testdata.clone());
     sc.state = Some(folder.dir.join(SIM_STATE));
+    sc.mask_ids = opts.mask_ids;
     if opts.sim.no_income_im010 {
         sc.no_income_code = crate::sim::NoIncomeCode::Im010;
     }

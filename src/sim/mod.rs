@@ -84,6 +84,8 @@ pub struct SimConfig {
     pub testdata: Option<Vec<crate::workbook::TestData>>,
     /// The AA-101 window rule.
     pub nav_window: NavWindow,
+    /// `run --mask-ids`: personal ids in the request log file (`FILE.log.jsonl`) are masked.
+    pub mask_ids: bool,
     /// `data: {q: null}` or no `data` in GraphQL error answers.
     pub aareg_error_data: AaregErrorData,
 }
@@ -100,6 +102,7 @@ impl SimConfig {
             clients: None,
             testdata: None,
             nav_window: NavWindow::default(),
+            mask_ids: false,
             aareg_error_data: AaregErrorData::default(),
         }
     }

@@ -451,6 +451,11 @@ impl SimState {
         if let Some(path) = &self.cfg.state {
             match serde_json::to_string(&entry) {
                 Ok(line) => {
+                    let line = if self.cfg.mask_ids {
+                        crate::ids::mask_person_ids_in(&line)
+                    } else {
+                        line
+                    };
                     if let Err(e) = crate::fsutil::append_line_synced(&log_path(path), &line) {
                         tracing::warn!("could not append to the simulator request log: {e}");
                     }

@@ -15,6 +15,17 @@ pub fn harness() -> Command {
     c
 }
 
+/// Run `cmd` to its end: its exit code (-1 when killed by a signal) and its stdout and stderr as one text.
+pub fn code_and_text(cmd: &mut Command) -> (i32, String) {
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
 /// Kills the process when dropped (a simulator must not outlive a failed test).
 pub struct KillOnDrop(pub std::process::Child);
 
