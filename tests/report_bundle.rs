@@ -1,6 +1,8 @@
 //! The evidence bundle: every member hashed in MANIFEST.txt, a detached RS256 JWS with the certificate in x5c,
 //! verification (hashes, extra/missing files, signature, who signed), and no secrets in any member.
 
+mod certs;
+
 use dsop_harness::auth::{KeyMaterial, TestCa};
 use dsop_harness::report::{self, sample::sample_report, ReportOptions, SignatureState};
 use std::io::{Read, Write};
@@ -62,8 +64,8 @@ fn signed_bundle_verifies_and_names_the_signer() {
         .issue(
             "987654309",
             "Eksempel Pensjon AS",
-            (2025, 1, 1),
-            (2028, 1, 1),
+            certs::valid_window().0,
+            certs::valid_window().1,
         )
         .unwrap();
     let key = KeyMaterial::Certificate(cert);
@@ -138,8 +140,8 @@ fn tampering_is_found() {
         ca.issue(
             "987654309",
             "Eksempel Pensjon AS",
-            (2025, 1, 1),
-            (2028, 1, 1),
+            certs::valid_window().0,
+            certs::valid_window().1,
         )
         .unwrap(),
     );
