@@ -14,11 +14,19 @@ const EXIT_CODES: &str = "Exit codes:
   3    no deviation, but a selected case ended environment_error (Miljøfeil) or not_run
   130  interrupted (Ctrl-C); finished cases are journalled and reported";
 
-/// The bundled workbook, relative to the repository.
+/// The bundled workbook in a clone of the repository, relative to the working folder.
 pub const BUNDLED_WORKBOOK: &str = "testcases/integrasjonstest-ajourhold-otp.xlsx";
 
+/// `--version`: the version and the commit it was built from (`build.rs`; "unknown" without git).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DSOP_GIT_COMMIT"),
+    ")"
+);
+
 #[derive(Parser, Debug)]
-#[command(name = "dsop-harness", version, about = "Integration test for DSOP «Data for ajourhold av OTP i privat sektor» (onboarding C-4)", after_help = EXIT_CODES)]
+#[command(name = "dsop-harness", version = VERSION, about = "Integration test for DSOP «Data for ajourhold av OTP i privat sektor» (onboarding C-4)", after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -240,14 +248,18 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language: use nb or en"))
 }
 
-fn workbook_path(w: Option<PathBuf>) -> PathBuf {
+/// The workbook: `--workbook`; else `testcases/…` in the working folder (a clone of the repository); else the
+/// copy embedded in the binary, written to `<reports>/bundled/` so that it works from any folder.
+fn workbook_path(w: Option<PathBuf>, reports: &std::path::Path) -> PathBuf {
     w.unwrap_or_else(|| {
         let local = PathBuf::from(BUNDLED_WORKBOOK);
         if local.exists() {
-            local
-        } else {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_WORKBOOK)
+            return local;
         }
+        dsop_harness::doctor::init::bundled_workbook_copy(reports).unwrap_or_else(|e| {
+            eprintln!("warning: {e}");
+            local
+        })
     })
 }
 
@@ -429,7 +441,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
             std::io::stdout().is_terminal()
         },
         rerun_failed: a.rerun_failed,
-        workbook: workbook_path(a.workbook),
+        workbook: workbook_path(a.workbook, &a.reports),
         env: a.env,
         today: a.today,
         reports_dir: a.reports,
@@ -470,7 +482,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
 }
 
 fn cmd_validate(a: ValidateArgs) -> i32 {
-    let path = workbook_path(a.workbook);
+    let path = workbook_path(a.workbook, std::path::Path::new("reports"));
     let json = a.format == "json";
     let wb = match dsop_harness::workbook::read_maybe_mapped(&path, a.mapping.as_deref()) {
         Ok(wb) => wb,
