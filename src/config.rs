@@ -6,6 +6,11 @@ use crate::model::Delegation;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+/// The environment variable holding the PKCS#12 password when `password_env` is not set.
+pub const DEFAULT_PASSWORD_ENV: &str = "DSOP_PKCS12_PASSWORD";
+/// The environment variable giving the PKCS#12 path when `[maskinporten] pkcs12` is not set.
+pub const DEFAULT_PKCS12_ENV: &str = "DSOP_PKCS12";
+
 /// The three environments. (TT02 is Altinn's, for delegations; the APIs' test environment is
 /// Skatteetaten's external test and NAV's dev gateway.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, Deserialize)]
@@ -102,6 +107,15 @@ pub enum ConfigError {
 /// The default config file name, looked for in the working directory.
 pub const DEFAULT_FILE: &str = "dsop-harness.toml";
 
+/// `[institution] orgnr` from the environment.
+pub const ENV_INSTITUTION_ORGNR: &str = "DSOP_INSTITUTION_ORGNR";
+/// `[maskinporten] client_id` from the environment.
+pub const ENV_CLIENT_ID: &str = "DSOP_CLIENT_ID";
+/// `[maskinporten] key_pem` from the environment.
+pub const ENV_KEY_PEM: &str = "DSOP_KEY_PEM";
+/// `[maskinporten] chain_pem` from the environment.
+pub const ENV_CHAIN_PEM: &str = "DSOP_CHAIN_PEM";
+
 impl Config {
     /// Load `path` (or `dsop-harness.toml` when present), then apply `DSOP_*` environment variables.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
@@ -133,16 +147,16 @@ impl Config {
             }
         };
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        if let Some(v) = env("DSOP_INSTITUTION_ORGNR") {
+        if let Some(v) = env(ENV_INSTITUTION_ORGNR) {
             cfg.institution.orgnr = Some(v);
         }
-        if let Some(v) = env("DSOP_CLIENT_ID") {
+        if let Some(v) = env(ENV_CLIENT_ID) {
             cfg.maskinporten.client_id = Some(v);
         }
-        if let Some(v) = env("DSOP_KEY_PEM") {
+        if let Some(v) = env(ENV_KEY_PEM) {
             cfg.maskinporten.key_pem = Some(v.into());
         }
-        if let Some(v) = env("DSOP_CHAIN_PEM") {
+        if let Some(v) = env(ENV_CHAIN_PEM) {
             cfg.maskinporten.chain_pem = Some(v.into());
         }
         Ok(cfg)
@@ -247,3 +261,372 @@ password_env = "DSOP_PKCS12_PASSWORD"         # the environment variable that ho
 # inntektsmottakere_path = "/{rettighetspakke}/{opplysningspliktig}/inntektsmottakere"
 # timeout_secs = 30
 "#;
+
+// ---------------------------------------------------------------------------------------------------------------
+// The configuration reference, `docs/config.md`, generated from the types above.
+
+/// How a key's default is shown: fixed text, or computed from the code that applies it.
+#[derive(Clone, Copy)]
+pub enum KeyDefault {
+    /// No default: the key is optional, or needed only where the text says.
+    None,
+    /// A fixed value or a sentence.
+    Text(&'static str),
+    /// Computed per environment (test, prod) from the code that applies it.
+    PerEnv(fn(Env) -> String),
+}
+
+/// One key of the configuration file, as the reference page describes it.
+pub struct KeyDoc {
+    /// The table: `institution`, `vendor`, `maskinporten` or `profile`.
+    pub section: &'static str,
+    pub key: &'static str,
+    /// The TOML type, in words.
+    pub kind: &'static str,
+    pub default: KeyDefault,
+    /// The environment variable that sets (and overrides) it.
+    pub env: Option<&'static str>,
+    pub text: &'static str,
+}
+
+/// Every key of every table. `reference_page` renders them in the order of the types' fields; the tests fail
+/// when a field of the types has no entry here or an entry names no field.
+pub const KEYS: &[KeyDoc] = &[
+    KeyDoc {
+        section: "institution",
+        key: "orgnr",
+        kind: "string, 9 digits",
+        default: KeyDefault::Text("none; needed for --env test and prod"),
+        env: Some(ENV_INSTITUTION_ORGNR),
+        text: "The pension institution's organisation number: its real one, in test too.",
+    },
+    KeyDoc {
+        section: "institution",
+        key: "name",
+        kind: "string",
+        default: KeyDefault::None,
+        env: None,
+        text: "The institution's name, for the reports.",
+    },
+    KeyDoc {
+        section: "vendor",
+        key: "orgnr",
+        kind: "string, 9 digits",
+        default: KeyDefault::None,
+        env: None,
+        text: "The vendor's organisation number, when a vendor runs the test for the institution (B-7). The whole \
+               table is left out otherwise.",
+    },
+    KeyDoc {
+        section: "vendor",
+        key: "name",
+        kind: "string",
+        default: KeyDefault::None,
+        env: None,
+        text: "The vendor's name, for the reports.",
+    },
+    KeyDoc {
+        section: "vendor",
+        key: "mechanism",
+        kind: "\"consumer_org\" or \"system_user\"",
+        default: KeyDefault::Text("consumer_org"),
+        env: None,
+        text: "How the vendor acts for the institution: API delegation in Altinn (the grant carries consumer_org) \
+               or an Altinn system user (authorization_details).",
+    },
+    KeyDoc {
+        section: "maskinporten",
+        key: "client_id",
+        kind: "string",
+        default: KeyDefault::Text("none; needed for --env test and prod"),
+        env: Some(ENV_CLIENT_ID),
+        text: "The Maskinporten client id from Samarbeidsportalen (the test environment's client for --env test).",
+    },
+    KeyDoc {
+        section: "maskinporten",
+        key: "key_pem",
+        kind: "path",
+        default: KeyDefault::None,
+        env: Some(ENV_KEY_PEM),
+        text: "PEM private key (PKCS#8 or PKCS#1, unencrypted): with chain_pem the business certificate, with kid \
+               a key registered on the client.",
+    },
+    KeyDoc {
+        section: "maskinporten",
+        key: "chain_pem",
+        kind: "path",
+        default: KeyDefault::None,
+        env: Some(ENV_CHAIN_PEM),
+        text: "PEM certificate chain of the business certificate, leaf first (the certificate matching the key is \
+               put first whatever its place).",
+    },
+    KeyDoc {
+        section: "maskinporten",
+        key: "kid",
+        kind: "string",
+        default: KeyDefault::None,
+        env: None,
+        text: "Key id of a key registered on the client in Samarbeidsportalen; the grant then carries kid instead \
+               of the certificate.",
+    },
+    KeyDoc {
+        section: "maskinporten",
+        key: "pkcs12",
+        kind: "path",
+        default: KeyDefault::None,
+        env: Some(DEFAULT_PKCS12_ENV),
+        text: "PKCS#12 file (.p12/.pfx) holding the business certificate and its key, e.g. as exported from the \
+               Windows certificate store.",
+    },
+    KeyDoc {
+        section: "maskinporten",
+        key: "password_env",
+        kind: "string (a variable name)",
+        default: KeyDefault::Text(DEFAULT_PASSWORD_ENV),
+        env: None,
+        text: "The name of the environment variable that holds the PKCS#12 password (the password itself is never \
+               in the file).",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "maskinporten_issuer",
+        kind: "URL",
+        default: KeyDefault::PerEnv(|e| Config::default().maskinporten(e).0),
+        env: None,
+        text: "Maskinporten's issuer: the grant's aud.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "token_endpoint",
+        kind: "URL",
+        default: KeyDefault::PerEnv(|e| Config::default().maskinporten(e).1),
+        env: None,
+        text: "Maskinporten's token endpoint (default: the issuer followed by token).",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "inntekt",
+        kind: "URL",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).inntekt),
+        env: None,
+        text: "Base URL of the Inntekt API.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "inntektsmottakere",
+        kind: "URL",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).inntektsmottakere),
+        env: None,
+        text: "Base URL of the Inntektsmottakere API.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "tjenestepensjonsavtale",
+        kind: "URL",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).tjenestepensjonsavtale),
+        env: None,
+        text: "Base URL of the Tjenestepensjonsavtale API.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "aareg",
+        kind: "URL",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).aareg),
+        env: None,
+        text: "The full GraphQL URL of NAV's Aa-registeret OTP API.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "inntekt_path",
+        kind: "path template",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).inntekt_path),
+        env: None,
+        text: "Path of the income call below the Inntekt base URL.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "inntektsmottakere_path",
+        kind: "path template",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).inntektsmottakere_path),
+        env: None,
+        text: "Path of the list call below the Inntektsmottakere base URL (inferred, see docs/service.md §3.1).",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "avtaleforhold_path",
+        kind: "path template",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).avtaleforhold_path),
+        env: None,
+        text: "Path of POST and DELETE avtaleforhold below the Tjenestepensjonsavtale base URL (inferred).",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "avtaleforhold_gyldighet_path",
+        kind: "path template",
+        default: KeyDefault::PerEnv(|e| Config::default().endpoints(e).avtaleforhold_gyldighet_path),
+        env: None,
+        text: "Path of the agreement-validity look-up (the nav package's; a case checks that the institution is refused \
+               there).",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "timeout_secs",
+        kind: "integer (seconds)",
+        default: KeyDefault::PerEnv(|e| Config::default().timeout(e).as_secs().to_string()),
+        env: None,
+        text: "Time limit per request (run --timeout overrides it).",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "nav_max_in_flight",
+        kind: "integer",
+        default: KeyDefault::Text("no limit"),
+        env: None,
+        text: "Most NAV calls at once. NAV documents no limit; set one if its gateway needs it. (Skatteetaten's \
+               5 calls per API always apply.)",
+    },
+];
+
+/// Environment variables that are not configuration keys.
+pub const OTHER_ENV: &[(&str, &str)] = &[
+    (
+        "DSOP_ENV",
+        "The environment of run and doctor when --env is not given: sim, test or prod.",
+    ),
+    (
+        DEFAULT_PASSWORD_ENV,
+        "The PKCS#12 password, unless [maskinporten] password_env names another variable.",
+    ),
+    (
+        "DSOP_LOG",
+        "Log filter for the diagnostic log on stderr, e.g. DSOP_LOG=debug (RUST_LOG works too). Off by default; \
+         tokens, keys and passwords are never logged.",
+    ),
+    (
+        "NO_COLOR",
+        "Any value turns colours off.",
+    ),
+];
+
+/// The field names of a struct, as serde sees them (skipped fields left out), read from its `Deserialize`
+/// implementation: the reference page lists exactly the keys the loader accepts.
+pub fn field_names<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+    struct Probe<'a>(&'a mut Option<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for Probe<'_> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("not a struct"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            *self.0 = Some(fields);
+            Err(de::Error::custom("field names read"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut out = None;
+    let _ = T::deserialize(Probe(&mut out));
+    out.unwrap_or(&[])
+}
+
+/// The tables of the file and the fields of each, from the types.
+pub fn sections() -> Vec<(&'static str, &'static [&'static str])> {
+    field_names::<Config>()
+        .iter()
+        .map(|&s| {
+            let fields = match s {
+                "institution" => field_names::<InstitutionConfig>(),
+                "vendor" => field_names::<VendorConfig>(),
+                "maskinporten" => field_names::<MaskinportenConfig>(),
+                "profile" => field_names::<ProfileConfig>(),
+                _ => &[],
+            };
+            (s, fields)
+        })
+        .collect()
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `docs/config.md`: every key of every table, its type, default and environment variable, generated from the
+/// configuration types and `KEYS`. A field without an entry in `KEYS` shows as "NOT DOCUMENTED".
+pub fn reference_page() -> String {
+    let mut out = String::new();
+    out.push_str(
+        "# Configuration reference\n\n\
+         <!-- Generated by `dsop_harness::config::reference_page()` from the configuration types in src/config.rs. \
+         Do not edit: change the types or `config::KEYS`, then run `DSOP_UPDATE_DOCS=1 cargo test --test \
+         config_reference`. -->\n\n",
+    );
+    out.push_str(&format!(
+        "The harness reads `{DEFAULT_FILE}` from the working folder (or the file given with `--config`). Each \
+         setting is taken from, in rising order of precedence: the built-in default, the file, the environment \
+         variable named below, the command line. `dsop-harness init` writes a commented template. Unknown keys are \
+         refused with the file and the key named.\n\n\
+         Secrets are never in the file: the key and the PKCS#12 file are given by path, the PKCS#12 password \
+         by an environment variable. A file that holds a private key or a `password =` line is refused.\n\n\
+         The embedded simulator (`--env sim`, the default of `run`) needs none of this.\n"
+    ));
+    for (section, fields) in sections() {
+        let title = match section {
+            "profile" => "\n## `[profile.test]` and `[profile.prod]`\n\n\
+                          Overrides per environment; every URL and path template can be changed here. In path \
+                          templates, `{rettighetspakke}`, `{personidentifikator}` and `{opplysningspliktig}` \
+                          are filled in per call.\n\n| Key | Type | Default in test | Default in prod | \
+                          Environment variable | Meaning |\n|---|---|---|---|---|---|\n"
+                .to_string(),
+            _ => format!(
+                "\n## `[{section}]`\n\n| Key | Type | Default | Environment variable | Meaning |\n|---|---|---|---|---|\n"
+            ),
+        };
+        out.push_str(&title);
+        for field in fields {
+            let doc = KEYS
+                .iter()
+                .find(|k| k.section == section && k.key == *field);
+            let env = doc
+                .and_then(|d| d.env)
+                .map(|e| format!("`{e}`"))
+                .unwrap_or_else(|| "–".into());
+            let (kind, text) = doc
+                .map(|d| (d.kind, d.text))
+                .unwrap_or(("?", "NOT DOCUMENTED: add it to config::KEYS"));
+            let default = |e: Env| match doc.map(|d| d.default) {
+                Some(KeyDefault::Text(t)) => cell(t),
+                Some(KeyDefault::PerEnv(f)) => format!("`{}`", cell(&f(e))),
+                _ => "–".into(),
+            };
+            if section == "profile" {
+                out.push_str(&format!(
+                    "| `{field}` | {} | {} | {} | {env} | {} |\n",
+                    cell(kind),
+                    default(Env::Test),
+                    default(Env::Prod),
+                    cell(text)
+                ));
+            } else {
+                out.push_str(&format!(
+                    "| `{field}` | {} | {} | {env} | {} |\n",
+                    cell(kind),
+                    default(Env::Test),
+                    cell(text)
+                ));
+            }
+        }
+    }
+    out.push_str("\n## Other environment variables\n\n| Variable | Meaning |\n|---|---|\n");
+    for (k, v) in OTHER_ENV {
+        out.push_str(&format!("| `{k}` | {} |\n", cell(v)));
+    }
+    out
+}

@@ -1,6 +1,6 @@
 //! Norwegian identifiers: organisation numbers and fødselsnummer/d-nummer, including Test-Norge's
 //! synthetic persons (birth month + 80) and NAV's synthetic offsets (+40, +60).
-//! Rules from `nav-aareg-otp.md` §9.
+//! Rules in `docs/service.md` §9.
 
 use chrono::NaiveDate;
 

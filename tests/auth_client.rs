@@ -60,7 +60,7 @@ async fn x5c_from_pem_and_pkcs12_and_kid() {
     assert_eq!(claims["aud"], "unspecified", "no resource claim was sent");
 
     // PKCS#12, when openssl is here to make one from the same files.
-    if have("openssl", &["version"]) {
+    if require_cmd("openssl", "the PKCS#12 part of this test") {
         let p12 = dir.path().join("v.p12");
         let out = std::process::Command::new("openssl")
             .args(["pkcs12", "-export", "-legacy", "-inkey"])
@@ -87,8 +87,6 @@ async fn x5c_from_pem_and_pkcs12_and_kid() {
             None,
         );
         mp.token(sim::SCOPE_AAREG).await.unwrap();
-    } else {
-        println!("SKIPPED (PKCS#12 part): the openssl command is not available here");
     }
 
     // kid: a key registered with the client.

@@ -96,8 +96,7 @@ fn pkcs12_wrong_password_and_not_a_pkcs12() {
 /// Files as OpenSSL and Windows export them. Needs the `openssl` command (skipped with a reason otherwise).
 #[test]
 fn pkcs12_files_made_by_openssl() {
-    if !have("openssl", &["version"]) {
-        println!("SKIPPED: the openssl command is not available here");
+    if !require_cmd("openssl", "making PKCS#12 files as OpenSSL and Windows do") {
         return;
     }
     let c = &fx().institution;
@@ -377,13 +376,9 @@ fn checks_before_the_first_grant() {
     assert!(e.contains(VENDOR) && e.contains(INSTITUTION), "{e}");
     // A production certificate (issuer without "test") in test.
     let prod_ca = dsop_harness::auth::TestCa::generate("Buypass Class 3 CA 3").unwrap();
+    let (from, to) = valid_window();
     let prod = prod_ca
-        .issue(
-            INSTITUTION,
-            "Eksempel Pensjon AS",
-            (2020, 1, 1),
-            (2040, 1, 1),
-        )
+        .issue(INSTITUTION, "Eksempel Pensjon AS", from, to)
         .unwrap();
     assert_eq!(prod.environment(), CertEnvironment::Prod);
     let e = prod.check("test", now, None).unwrap_err().to_string();

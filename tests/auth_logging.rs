@@ -107,7 +107,7 @@ async fn in_process_trace_logs_no_secret() {
     }
     .load_key_material()
     .unwrap();
-    if have("openssl", &["version"]) {
+    if require_cmd("openssl", "the PKCS#12 part of this test") {
         let p12 = dir.path().join("v.p12");
         let ok = std::process::Command::new("openssl")
             .args(["pkcs12", "-export", "-inkey"])

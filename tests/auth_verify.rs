@@ -125,8 +125,7 @@ fn grant_has_exactly_the_documented_claims() {
 
 #[test]
 fn openssl_verifies_our_grant() {
-    if !have("openssl", &["version"]) {
-        println!("SKIPPED: the openssl command is not available here");
+    if !require_cmd("openssl", "checking our grant with `openssl dgst -verify`") {
         return;
     }
     let km = KeyMaterial::Certificate(fx().institution.clone());
@@ -193,8 +192,12 @@ print("verified", claims["iss"], claims["scope"])
 
 #[test]
 fn python_cryptography_verifies_our_grant() {
-    if !have("python3", &["-c", "import cryptography"]) {
-        println!("SKIPPED: python3 with the cryptography package is not available here");
+    if !require_run(
+        "python3",
+        &["-c", "import cryptography"],
+        "python3 with the `cryptography` package",
+        "checking our grant with Python's cryptography",
+    ) {
         return;
     }
     let km = KeyMaterial::Certificate(fx().institution.clone());

@@ -1,6 +1,8 @@
 //! `doctor` against the real simulator on 127.0.0.1, with rcgen-made certificates: each failure of the issue
 //! (#9) is found and explained. Every host is overridden to 127.0.0.1; nothing reaches the internet.
 
+mod certs;
+
 use dsop_harness::auth::{BusinessCert, TestCa};
 use dsop_harness::config::Env;
 use dsop_harness::doctor::{self, CheckStatus, DoctorOptions, DoctorReport, Group, Who};
@@ -105,8 +107,8 @@ fn text_of(r: &DoctorReport, id: &str) -> String {
 }
 
 fn valid_cert(ca: &TestCa, orgnr: &str) -> BusinessCert {
-    ca.issue(orgnr, "Eksempel Pensjon AS", (2024, 1, 1), (2040, 1, 1))
-        .unwrap()
+    let (from, to) = certs::valid_window();
+    ca.issue(orgnr, "Eksempel Pensjon AS", from, to).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,7 @@
 //! Each exit code of `run` (0 and 2 are also covered by e2e_run.rs): 1 deviation, 3 environment error or
 //! not run, 130 interrupted. Workbooks are built from the bundled source with one change each.
 
+mod certs;
 mod common;
 
 use dsop_harness::workbook::source::{load_source, Source};
@@ -99,8 +100,8 @@ fn an_unreachable_test_environment_exits_3_without_blaming_the_institution() {
         .issue(
             "987654309",
             "Eksempel Pensjon AS",
-            (2025, 1, 1),
-            (2030, 1, 1),
+            certs::valid_window().0,
+            certs::valid_window().1,
         )
         .unwrap();
     std::fs::write(tmp.path().join("key.pem"), cert.key_pem.expose()).unwrap();

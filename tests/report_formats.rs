@@ -6,6 +6,8 @@ use dsop_harness::report::{self, i18n::Labels, sample::sample_report, ReportOpti
 use quick_xml::events::Event;
 use quick_xml::Reader;
 use std::io::Read;
+mod tools;
+
 use std::path::{Path, PathBuf};
 
 fn write(report: &RunReport, opts: &ReportOptions) -> (tempfile::TempDir, Vec<PathBuf>) {
@@ -397,11 +399,7 @@ fn no_secrets_in_any_file() {
 
 #[test]
 fn docx_converts_with_libreoffice_when_available() {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("soffice").is_file()))
-        .unwrap_or(false);
-    if !found {
-        println!("skipped: soffice not found");
+    if !tools::require_cmd("soffice", "converting the docx to PDF with LibreOffice") {
         return;
     }
     let r = sample_report();
@@ -421,11 +419,7 @@ fn docx_converts_with_libreoffice_when_available() {
     assert!(status.success(), "soffice failed: {status}");
     let pdf = out.path().join(report::DOCX.replace(".docx", ".pdf"));
     assert!(pdf.is_file(), "no pdf written");
-    let has_pdftotext = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("pdftotext").is_file()))
-        .unwrap_or(false);
-    if !has_pdftotext {
-        println!("skipped text check: pdftotext not found");
+    if !tools::require_cmd("pdftotext", "checking the PDF's headings (poppler-utils)") {
         return;
     }
     let txt = out.path().join("out.txt");

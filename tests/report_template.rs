@@ -5,6 +5,8 @@
 use dsop_harness::model::Lang;
 use dsop_harness::report::{self, sample::sample_report, ReportOptions};
 use std::io::{Read, Write};
+mod tools;
+
 use std::path::Path;
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
@@ -200,11 +202,7 @@ fn not_a_docx_is_a_clear_error() {
 
 #[test]
 fn filled_template_converts_with_libreoffice_when_available() {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("soffice").is_file()))
-        .unwrap_or(false);
-    if !found {
-        println!("skipped: soffice not found");
+    if !tools::require_cmd("soffice", "converting the docx to PDF with LibreOffice") {
         return;
     }
     let d = tempfile::tempdir().unwrap();

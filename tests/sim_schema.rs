@@ -1,6 +1,6 @@
 //! The simulator's success bodies, and the write bodies the harness plans to send, validated with the
-//! `jsonschema` crate against the saved schemas named in `skatteetaten-apis.md` §9
-//! (`/work/shared/specs/skatteetaten/`). Skipped (with a message) when the spec folder is absent.
+//! `jsonschema` crate against the agencies' published schemas, copied into `tests/fixtures/schemas/` (source,
+//! commit and licence of each file in its README). Never skipped: a missing or unreadable file fails the test.
 
 use chrono::NaiveDate;
 use dsop_harness::months::YearMonth;
@@ -10,7 +10,8 @@ use dsop_harness::sim::*;
 use serde_json::{json, Value};
 use std::path::Path;
 
-const SPECS: &str = "/work/shared/specs/skatteetaten";
+/// The copies of the agencies' schemas, inside the repository.
+const SPECS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/schemas");
 const OAS: &str = "statens-pensjonskasse-skatt-inntekt-api/skatt-inntekt-api.json";
 const IMS: &str = "api-dokumentasjon/download/Inntektsmottakere.json";
 const AVTALE_GYLDIGHET: &str =
@@ -22,9 +23,15 @@ const POST_BODY: &str =
 const DELETE_BODY: &str =
     "api-dokumentasjon/static/download/TjenestepensjonsavtaleAvtaleforholdSlettV1.json";
 
-fn load(rel: &str) -> Option<Value> {
-    let text = std::fs::read_to_string(Path::new(SPECS).join(rel)).ok()?;
-    Some(serde_json::from_str(&text).expect("saved spec is JSON"))
+fn load(rel: &str) -> Value {
+    let path = Path::new(SPECS).join(rel);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the schema copies belong to the repository (see tests/fixtures/schemas/README.md)",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: not JSON: {e}", path.display()))
 }
 
 /// A validator for `pointer` inside `doc` (`""` = the root): the document is kept whole so local `$ref`s resolve.
@@ -98,10 +105,7 @@ impl Env {
 
 #[tokio::test]
 async fn inntekt_bodies_match_oppgaver_inntektsmottaker_1_7_0() {
-    let Some(oas) = load(OAS) else {
-        eprintln!("{SPECS}/{OAS} not found; skipping");
-        return;
-    };
+    let oas = load(OAS);
     let v = validator(&oas, "/components/schemas/OppgaverInntektsmottaker");
     let env = Env::new().await;
     let m = YearMonth::recent_complete(today());
@@ -142,10 +146,7 @@ async fn inntekt_bodies_match_oppgaver_inntektsmottaker_1_7_0() {
 
 #[tokio::test]
 async fn inntektsmottakere_bodies_match_schema() {
-    let Some(ims) = load(IMS) else {
-        eprintln!("{SPECS}/{IMS} not found; skipping");
-        return;
-    };
+    let ims = load(IMS);
     let v = validator(&ims, "");
     let env = Env::new().await;
     let m = YearMonth::recent_complete(today());
@@ -173,10 +174,7 @@ async fn inntektsmottakere_bodies_match_schema() {
 
 #[tokio::test]
 async fn validity_answers_match_schemas() {
-    let (Some(a), Some(vp)) = (load(AVTALE_GYLDIGHET), load(VIRKNING_GYLDIGHET)) else {
-        eprintln!("validity schemas not found under {SPECS}; skipping");
-        return;
-    };
+    let (a, vp) = (load(AVTALE_GYLDIGHET), load(VIRKNING_GYLDIGHET));
     let (va, vv) = (validator(&a, ""), validator(&vp, ""));
     let env = Env::new().await;
     let m = YearMonth::recent_complete(today());
@@ -225,13 +223,10 @@ async fn validity_answers_match_schemas() {
 }
 
 /// Every POST/DELETE body the harness plans (and expects to succeed) for the bundled workbook validates against `#/definitions/Avtaleforhold`
-/// of the schema §9 names (the wire body is flat, so the definition, not the wrapped root).
+/// of the published schema (the wire body is flat, so the definition, not the wrapped root).
 #[test]
 fn harness_write_bodies_match_avtaleforhold_definitions() {
-    let (Some(post), Some(delete)) = (load(POST_BODY), load(DELETE_BODY)) else {
-        eprintln!("body schemas not found under {SPECS}; skipping");
-        return;
-    };
+    let (post, delete) = (load(POST_BODY), load(DELETE_BODY));
     let (vp, vd) = (
         validator(&post, "/definitions/Avtaleforhold"),
         validator(&delete, "/definitions/Avtaleforhold"),
@@ -282,4 +277,44 @@ fn harness_write_bodies_match_avtaleforhold_definitions() {
         !vd.is_valid(&json!({"avtalereferanse": "x", "fraOgMed": "2021-01",
         "opplysningspliktig": {"norskIdentifikator": ORG_A}}))
     );
+}
+
+/// Every schema copy is named (with its source) in the folder's README, and every file the README names is there.
+#[test]
+fn every_schema_copy_names_its_source() {
+    let readme = std::fs::read_to_string(Path::new(SPECS).join("README.md")).expect("README.md");
+    let mut files = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(SPECS)];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                files.push(
+                    p.strip_prefix(SPECS)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
+            }
+        }
+    }
+    assert!(files.len() >= 6, "{files:?}");
+    for f in &files {
+        assert!(
+            readme.contains(&format!("`{f}`")),
+            "{f} is not named in the README"
+        );
+    }
+    for used in [
+        OAS,
+        IMS,
+        AVTALE_GYLDIGHET,
+        VIRKNING_GYLDIGHET,
+        POST_BODY,
+        DELETE_BODY,
+    ] {
+        assert!(files.iter().any(|f| f == used), "{used} is missing");
+    }
 }

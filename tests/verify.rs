@@ -23,7 +23,7 @@ fn test_env_report() -> RunReport {
     r
 }
 
-/// The institution's business certificate (2020-01-01 to 2040-01-01).
+/// The institution's business certificate (valid from 1 January last year, see `certs::valid_window`).
 fn certificate() -> KeyMaterial {
     KeyMaterial::Certificate(auth_common::fx().institution.clone())
 }
@@ -75,13 +75,15 @@ fn a_signed_test_run_is_accepted_and_shows_signer_environment_and_endpoints() {
     let b = bundle(d.path(), &test_env_report(), None, Some(&certificate()));
     let (code, text) = verify(&b, &[]);
     assert_eq!(code, 0, "{text}");
+    let ((from, _, _), (to, _, _)) = auth_common::valid_window();
+    let (valid_from, valid_to) = (format!("valid:       {from}-01-01"), format!("{to}-01-01"));
     for want in [
         "signed by:",
         "Eksempel Pensjon AS",
         "issuer:",
         "Simulert Buypass Class 3 Test4 CA",
-        "valid:       2020-01-01",
-        "2040-01-01",
+        valid_from.as_str(),
+        valid_to.as_str(),
         "environment: test",
         "simulated:   no",
         "endpoint:    ",

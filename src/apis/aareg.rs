@@ -3,10 +3,10 @@
 
 use super::{AaregQuery, ApiCall, Endpoints, Exchange};
 
-/// The overview per employer (`nav-aareg-otp.md` §5.1).
+/// The overview per employer (`docs/service.md` §6).
 pub const OVERSIKTER_QUERY: &str = "query($opplysningspliktigId: ID!, $ansattFraMaaned: String!, $ansattTilMaaned: String) { finnArbeidsforholdoversikterPrOpplysningspliktig(opplysningspliktigId: $opplysningspliktigId, ansattFraMaaned: $ansattFraMaaned, ansattTilMaaned: $ansattTilMaaned) { arbeidsforholdoversikter { id arbeidstaker { ident } yrke { kode beskrivelse } idHistorikk { id } sistEndret } } }";
 
-/// Details per employee (`nav-aareg-otp.md` §5.2, §11).
+/// Details per employee (`docs/service.md` §6).
 pub const PR_ARBEIDSTAKER_QUERY: &str = "query($opplysningspliktigId: ID!, $arbeidstakerId: ID!, $ansattFraMaaned: String!, $ansattTilMaaned: String) { finnArbeidsforholdPrArbeidstaker(opplysningspliktigId: $opplysningspliktigId, arbeidstakerId: $arbeidstakerId, ansattFraMaaned: $ansattFraMaaned, ansattTilMaaned: $ansattTilMaaned) { arbeidsforhold { id uuid type { kode beskrivelse } arbeidstaker { ident } arbeidssted { type ident } opplysningspliktig { type ident } ansettelsesperiode { startdato sluttdato sluttaarsak { kode beskrivelse } varsling { kode beskrivelse } } ansettelsesdetaljer { type arbeidstidsordning { kode beskrivelse } ansettelsesform { kode beskrivelse } yrke { kode beskrivelse } antallTimerPrUke avtaltStillingsprosent sisteStillingsprosentendring sisteLoennsendring rapporteringsmaaneder { fra til } } permisjoner { id type { kode beskrivelse } startdato sluttdato prosent varsling { kode beskrivelse } } permitteringer { id type { kode beskrivelse } startdato sluttdato prosent varsling { kode beskrivelse } } timerMedTimeloenn { antall startdato sluttdato rapporteringsmaaned } idHistorikk { id } varsler { entitet varsling { kode beskrivelse } } opprettet sistBekreftet sistEndret } } }";
 
 pub fn query_text(q: AaregQuery) -> &'static str {

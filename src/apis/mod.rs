@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Base URLs and path templates. Two of the Skatteetaten paths are inferred (`skatteetaten-apis.md` §1.1),
+/// Base URLs and path templates. Two of the Skatteetaten paths are inferred (`docs/service.md` §3.1),
 /// so every template can be overridden in configuration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

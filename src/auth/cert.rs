@@ -452,8 +452,10 @@ impl TestCa {
             rcgen::KeyUsagePurpose::KeyCertSign,
             rcgen::KeyUsagePurpose::CrlSign,
         ];
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        // Valid from ten years ago to ten years ahead, counted from today, so it never runs out.
+        let y = chrono::Datelike::year(&chrono::Utc::now());
+        params.not_before = rcgen::date_time_ymd(y - 10, 1, 1);
+        params.not_after = rcgen::date_time_ymd(y + 10, 1, 1);
         let cert = params.self_signed(&key).map_err(rcgen_err)?;
         Ok(TestCa {
             cert_der: cert.der().to_vec(),
@@ -522,8 +524,8 @@ mod tests {
             .issue(
                 "987654309",
                 "Eksempel Pensjon AS",
-                (2025, 1, 1),
-                (2028, 1, 1),
+                (2001, 1, 1),
+                (2002, 1, 1),
             )
             .unwrap();
         assert_eq!(c.info.orgnr.as_deref(), Some("987654309"));

@@ -1,5 +1,5 @@
 //! Every Maskinporten (MP-xxx) and OAuth error answer as a plain sentence saying what to fix
-//! (`maskinporten.md` §6). The sentence starts with the MP code when there is one, so it can be searched for.
+//! (`docs/service.md` §5.3). The sentence starts with the MP code when there is one, so it can be searched for.
 
 /// Turn a Maskinporten error answer (`error`, `error_description`) into a sentence that says what to fix.
 pub fn explain_error(error: &str, description: &str) -> String {

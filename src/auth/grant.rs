@@ -1,4 +1,4 @@
-//! The JWT grant of `maskinporten.md` §3: RS256, x5c or kid, only the documented claims.
+//! The JWT grant of `docs/service.md` §5.1: RS256, x5c or kid, only the documented claims.
 
 use super::{AuthError, KeyMaterial};
 use crate::model::Delegation;

@@ -7,10 +7,7 @@ use crate::config::MaskinportenConfig;
 use crate::secret::Secret;
 use std::path::Path;
 
-/// The environment variable holding the PKCS#12 password when `password_env` is not set.
-pub const DEFAULT_PASSWORD_ENV: &str = "DSOP_PKCS12_PASSWORD";
-/// The environment variable giving the PKCS#12 path when `[maskinporten] pkcs12` is not set.
-pub const DEFAULT_PKCS12_ENV: &str = "DSOP_PKCS12";
+pub use crate::config::{DEFAULT_PASSWORD_ENV, DEFAULT_PKCS12_ENV};
 
 fn read_text(p: &Path, what: &str) -> Result<String, AuthError> {
     std::fs::read_to_string(p)

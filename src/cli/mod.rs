@@ -9,18 +9,92 @@ use dsop_harness::model::Lang;
 use dsop_harness::run::{self, exit, RunOptions, SimOptions};
 use std::path::PathBuf;
 
-const EXIT_CODES: &str = "Exit codes:
+const TOP_HELP: &str = "Examples:
+  dsop-harness init                 a config template and the workbook to fill in
+  dsop-harness doctor               check the set-up and say what to fix
+  dsop-harness run                  the integration test against the embedded simulator
+  dsop-harness run --env test       ... and against the agencies' test environments
+  dsop-harness <command> --help     each command's options and examples
+
+Exit codes of run:
   0    every selected case ok
   1    at least one selected case deviated (Avvik)
   2    usage, configuration or input error (nothing was run)
   3    no deviation, but a selected case ended environment_error (Miljøfeil) or not_run
   130  interrupted (Ctrl-C); finished cases are journalled and reported";
 
-/// The bundled workbook, relative to the repository.
+/// The bundled workbook in a clone of the repository, relative to the working folder.
 pub const BUNDLED_WORKBOOK: &str = "testcases/integrasjonstest-ajourhold-otp.xlsx";
 
+/// `--version`: the version and the commit it was built from (`build.rs`; "unknown" without git).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("DSOP_GIT_COMMIT"),
+    ")"
+);
+
+const RUN_HELP: &str = "Examples:
+  dsop-harness run                                  the bundled workbook against the embedded simulator
+  dsop-harness run --env test -w arbeidsbok.xlsx    your workbook against the agencies' test environments
+  dsop-harness run --only MP-01,INN-04 --lang en    two cases, reports in English
+  dsop-harness run --rerun-failed reports/latest    the deviations and environment errors again, in a new folder
+  dsop-harness run --dry-run                        show the plan with every input resolved, call nothing
+
+Exit codes:
+  0    every selected case ok
+  1    at least one selected case deviated (Avvik)
+  2    usage, configuration or input error (nothing was run)
+  3    no deviation, but a selected case ended environment_error (Miljøfeil) or not_run
+  130  interrupted (Ctrl-C); finished cases are journalled and reported";
+
+const VALIDATE_HELP: &str = "Examples:
+  dsop-harness validate                             the bundled workbook
+  dsop-harness validate -w arbeidsbok.xlsx          your filled-in workbook
+  dsop-harness validate -w bits.xlsx --mapping mapping.toml --format json
+
+Exit codes: 0 no error found (warnings allowed), 2 the workbook has errors";
+
+const SIMULATE_HELP: &str = "Examples:
+  dsop-harness simulate --port 8099                 a simulator on http://127.0.0.1:8099 until Ctrl-C
+  dsop-harness simulate --today 2026-11-26 --faults seed=42,5xx=0.2@inntekt
+  dsop-harness simulate --data datasett.toml --state sim-state.json --clients clients.toml
+
+Then, in another terminal: dsop-harness run --sim-url http://127.0.0.1:8099";
+
+const DOCTOR_HELP: &str = "Examples:
+  dsop-harness doctor                               every check against the test environments
+  dsop-harness doctor --only config,certificate     only the local checks (no network)
+  dsop-harness doctor --env sim --format json       the whole chain against the embedded simulator
+
+Exit codes:
+  0  every check passed (warnings allowed)
+  1  a check failed (a missing or invalid config too)
+  2  usage error";
+
+const REPORT_HELP: &str = "Examples:
+  dsop-harness report reports/latest                render a run's reports again from its journal
+  dsop-harness report reports/latest --lang en --mask-ids
+  dsop-harness report reports/20261126T101500Z-test reports/latest -w arbeidsbok.xlsx
+                                                    a run and its --rerun-failed run, merged into one report
+
+Exit codes: 0 written, 2 not a run folder or unreadable input";
+
+const VERIFY_HELP: &str = "Examples:
+  dsop-harness verify reports/latest/bundle.zip
+  dsop-harness verify bundle.zip --format json
+
+Exit codes: 0 the bundle is intact, 1 it is not (a hash, a file or the signature), 2 unreadable";
+
+const INIT_HELP: &str = "Examples:
+  dsop-harness init                                 dsop-harness.toml and the workbook in this folder
+  dsop-harness init --dir otp-test                  the same in a new folder otp-test
+  dsop-harness init --force                         overwrite both
+
+Exit codes: 0 written, 2 a file exists (nothing written) or the folder cannot be written";
+
 #[derive(Parser, Debug)]
-#[command(name = "dsop-harness", version, about = "Integration test for DSOP «Data for ajourhold av OTP i privat sektor» (onboarding C-4)", after_help = EXIT_CODES)]
+#[command(name = "dsop-harness", version = VERSION, about = "Integration test for DSOP «Data for ajourhold av OTP i privat sektor» (onboarding C-4)", after_help = TOP_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -29,28 +103,28 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the workbook's cases and write every report into a new folder under reports/.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = RUN_HELP)]
     Run(Box<RunArgs>),
     /// Read and check a workbook: list its cases and test data and every problem found.
+    #[command(after_help = VALIDATE_HELP)]
     Validate(ValidateArgs),
     /// Run the embedded simulator standalone and print its base URLs.
+    #[command(after_help = SIMULATE_HELP)]
     Simulate(SimulateArgs),
     /// Check the set-up (config, certificate, network, clock, scopes, API access) and say what to fix.
-    #[command(after_help = DOCTOR_EXIT_CODES)]
+    #[command(after_help = DOCTOR_HELP)]
     Doctor(DoctorArgs),
     /// Render the reports of run folders again from their journals (no API is called); several folders
     /// (a run and its --rerun-failed runs) are merged into one final report.
+    #[command(after_help = REPORT_HELP)]
     Report(ReportArgs),
     /// Check an evidence bundle (bundle.zip): every hash, missing or extra files, and the signature.
+    #[command(after_help = VERIFY_HELP)]
     Verify(VerifyArgs),
     /// Write a commented config template and a copy of the bundled workbook.
+    #[command(after_help = INIT_HELP)]
     Init(InitArgs),
 }
-
-const DOCTOR_EXIT_CODES: &str = "Exit codes:
-  0  every check passed (warnings allowed)
-  1  a check failed (a missing or invalid config too)
-  2  usage error";
 
 #[derive(Args, Debug)]
 pub struct DoctorArgs {
@@ -118,7 +192,7 @@ pub struct ReportArgs {
 pub struct VerifyArgs {
     /// The bundle.zip of a run.
     pub bundle: PathBuf,
-    /// human or json.
+    /// Output: human (lines) or json (one object).
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
     /// Accept a bundle without MANIFEST.jws (the hashes are still checked).
@@ -170,8 +244,9 @@ pub struct RunArgs {
     /// Configuration file (default: dsop-harness.toml when present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Simulator fault injection (sim only), see docs/simulator.md.
-    #[arg(long)]
+    /// Simulator fault injection (sim only): comma-separated key=value[@api], e.g. 5xx=0.2@inntekt
+    /// (docs/simulator.md §11).
+    #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
     /// Simulator: answer «no income» with IM-010 (the DSOP FAQ) instead of IM-008.
     #[arg(long)]
@@ -209,10 +284,13 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
+    /// The workbook (xlsx). Default: testcases/integrasjonstest-ajourhold-otp.xlsx here, else the bundled one.
     #[arg(long, short = 'w')]
     pub workbook: Option<PathBuf>,
+    /// Output: human (a list of cases, test data and problems) or json (one object).
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
+    /// The date the cases' months are computed from (YYYY-MM-DD); default: today.
     #[arg(long, value_parser = parse_date)]
     pub today: Option<chrono::NaiveDate>,
     /// Mapping file tying a Bits file's case ids to the bundled cases (see docs/workbook.md).
@@ -225,17 +303,23 @@ pub struct SimulateArgs {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    #[arg(long)]
+    /// The simulator's data set: a TOML (or JSON) file of institution, employers, persons and agreements
+    /// (docs/simulator.md §10.1). Default: the built-in data set that the bundled workbook's cases use.
+    #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
-    #[arg(long)]
+    /// Fault injection, comma-separated key=value[@api], e.g. seed=42,5xx=0.2@inntekt,trigger=IM-002@inntekt*1
+    /// (docs/simulator.md §11).
+    #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
+    /// The simulator's date (YYYY-MM-DD): its months, agreements and token times follow it. Default: today.
     #[arg(long, value_parser = parse_date)]
     pub today: Option<chrono::NaiveDate>,
-    /// Keep the data set's changes and the request log in this file.
-    #[arg(long)]
+    /// Keep the data set's changes and the request log in this file, so a restarted simulator continues
+    /// where it was (docs/simulator.md §14).
+    #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Maskinporten clients (kid + public key, or trusted CA) to register at start (docs/simulator.md §13).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub clients: Option<PathBuf>,
 }
 
@@ -248,14 +332,18 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
     Lang::parse(s).ok_or_else(|| format!("{s:?} is not a language: use nb or en"))
 }
 
-fn workbook_path(w: Option<PathBuf>) -> PathBuf {
+/// The workbook: `--workbook`; else `testcases/…` in the working folder (a clone of the repository); else the
+/// copy embedded in the binary, written to `<reports>/bundled/` so that it works from any folder.
+fn workbook_path(w: Option<PathBuf>, reports: &std::path::Path) -> PathBuf {
     w.unwrap_or_else(|| {
         let local = PathBuf::from(BUNDLED_WORKBOOK);
         if local.exists() {
-            local
-        } else {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_WORKBOOK)
+            return local;
         }
+        dsop_harness::doctor::init::bundled_workbook_copy(reports).unwrap_or_else(|e| {
+            eprintln!("warning: {e}");
+            local
+        })
     })
 }
 
@@ -428,7 +516,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
         case_timeout: std::time::Duration::from_secs(a.case_timeout),
         request_timeout: a.timeout.map(std::time::Duration::from_secs),
         rerun_failed: a.rerun_failed,
-        workbook: workbook_path(a.workbook),
+        workbook: workbook_path(a.workbook, &a.reports),
         env: a.env,
         today: a.today,
         reports_dir: a.reports,
@@ -498,7 +586,7 @@ fn finish_run(r: Result<run::RunOutcome, run::RunError>) -> i32 {
 }
 
 fn cmd_validate(a: ValidateArgs) -> i32 {
-    let path = workbook_path(a.workbook);
+    let path = workbook_path(a.workbook, std::path::Path::new("reports"));
     let json = a.format == "json";
     let wb = match dsop_harness::workbook::read_maybe_mapped(&path, a.mapping.as_deref()) {
         Ok(wb) => wb,
@@ -619,4 +707,63 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
     let _ = tokio::signal::ctrl_c().await;
     h.shutdown().await;
     exit::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command has an example in its --help, and every option and argument a sentence saying what it does.
+    #[test]
+    fn every_command_has_an_example_and_every_argument_help() {
+        let mut root = Cli::command();
+        root.build();
+        root.clone().debug_assert();
+        let mut problems = Vec::new();
+        let mut stack = vec![(String::from("dsop-harness"), root)];
+        let mut commands = 0;
+        while let Some((path, cmd)) = stack.pop() {
+            commands += 1;
+            let after = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            if !after.contains("Example") || !after.contains("dsop-harness ") {
+                problems.push(format!("{path}: no example in after_help"));
+            }
+            if cmd
+                .get_about()
+                .is_none_or(|a| a.to_string().trim().is_empty())
+            {
+                problems.push(format!("{path}: no description"));
+            }
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                if help.split_whitespace().count() < 3 {
+                    problems.push(format!("{path} {id}: no help sentence ({help:?})"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() != "help" {
+                    stack.push((format!("{path} {}", sub.get_name()), sub.clone()));
+                }
+            }
+        }
+        assert!(commands >= 8, "only {commands} commands walked");
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn version_names_the_commit() {
+        let v = Cli::command().render_version();
+        assert!(
+            v.contains(env!("CARGO_PKG_VERSION")) && v.contains("(commit "),
+            "{v}"
+        );
+    }
 }

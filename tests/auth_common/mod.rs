@@ -7,6 +7,15 @@ use dsop_harness::model::Delegation;
 use dsop_harness::sim::{self, ClientAuth, SimClient, SimConfig, SimHandle};
 use std::sync::OnceLock;
 
+#[path = "../tools/mod.rs"]
+mod tools;
+#[allow(unused_imports)]
+pub use tools::*;
+
+#[path = "../certs/mod.rs"]
+mod certs;
+pub use certs::*;
+
 pub const INSTITUTION: &str = "987654309";
 pub const VENDOR: &str = "912345602";
 pub const CLIENT_ID: &str = "5d6f0c1e-3b2a-4c8d-9e7f-00000000c001";
@@ -26,25 +35,14 @@ pub fn fx() -> &'static Fixtures {
     static F: OnceLock<Fixtures> = OnceLock::new();
     F.get_or_init(|| {
         let ca = TestCa::generate("Simulert Buypass Class 3 Test4 CA").unwrap();
+        let (from, to) = valid_window();
         let institution = ca
-            .issue(
-                INSTITUTION,
-                "Eksempel Pensjon AS",
-                (2020, 1, 1),
-                (2040, 1, 1),
-            )
+            .issue(INSTITUTION, "Eksempel Pensjon AS", from, to)
             .unwrap();
-        let vendor = ca
-            .issue(VENDOR, "Eksempel Drift AS", (2020, 1, 1), (2040, 1, 1))
-            .unwrap();
+        let vendor = ca.issue(VENDOR, "Eksempel Drift AS", from, to).unwrap();
         let other = TestCa::generate("Another Test CA").unwrap();
         let untrusted = other
-            .issue(
-                INSTITUTION,
-                "Eksempel Pensjon AS",
-                (2020, 1, 1),
-                (2040, 1, 1),
-            )
+            .issue(INSTITUTION, "Eksempel Pensjon AS", from, to)
             .unwrap();
         Fixtures {
             ca,
@@ -147,14 +145,4 @@ pub fn client(
         delegation,
         consumer.map(str::to_string),
     )
-}
-
-/// Whether a command-line tool runs here (tests that need it print a reason and skip otherwise).
-pub fn have(cmd: &str, args: &[&str]) -> bool {
-    std::process::Command::new(cmd)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
 }
