@@ -148,29 +148,13 @@ fn a_workbook_without_the_obligatorisk_column_is_incomplete() {
     assert_incomplete_without_readiness(&dir, "nb", &text);
 }
 
+/// A case of the sample report with this id, mandatory flag and status.
 fn case(id: &str, mandatory: bool, status: Status) -> CaseResult {
-    CaseResult {
-        id: id.to_string(),
-        api: dsop_harness::model::Api::Inntekt,
-        operation: "GET inntekter".into(),
-        description: String::new(),
-        mandatory,
-        status,
-        expected: "200".into(),
-        expected_http: None,
-        actual_http: None,
-        expected_code: None,
-        actual_code: None,
-        correlation_id: None,
-        correlation_id_returned: None,
-        duration_ms: 0,
-        attempts: 1,
-        note: None,
-        notes: Vec::new(),
-        started: None,
-        finished: None,
-        steps: Vec::new(),
-    }
+    let mut c = dsop_harness::report::sample::sample_report().cases[0].clone();
+    c.id = id.to_string();
+    c.mandatory = mandatory;
+    c.status = status;
+    c
 }
 
 /// One row per rule of the overall verdict.

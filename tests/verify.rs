@@ -5,6 +5,7 @@
 mod auth_common;
 mod common;
 
+use chrono::TimeZone;
 use dsop_harness::auth::KeyMaterial;
 use dsop_harness::model::RunReport;
 use dsop_harness::report::{self, sample::sample_report, ReportOptions};
@@ -15,9 +16,16 @@ fn workbook() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testcases/integrasjonstest-ajourhold-otp.xlsx")
 }
 
-/// The sample report as a run in the agencies' test environment.
-fn test_env_report() -> RunReport {
+/// The sample report (a simulated run), made with the institution's certificate of [`certificate`].
+fn simulated_report() -> RunReport {
     let mut r = sample_report();
+    r.context.maskinporten.certificate = Some(auth_common::fx().institution.info.clone());
+    r
+}
+
+/// The same as a run in the agencies' test environment.
+fn test_env_report() -> RunReport {
+    let mut r = simulated_report();
     r.env = "test".into();
     r.simulated = false;
     r
@@ -169,8 +177,7 @@ fn a_kid_signed_bundle_exits_1_the_signer_cannot_be_shown() {
 #[test]
 fn a_simulated_or_rehearsal_run_exits_1_unless_allowed() {
     let d = tempfile::tempdir().unwrap();
-    // sample_report() is a simulated run.
-    let b = bundle(d.path(), &sample_report(), None, Some(&certificate()));
+    let b = bundle(d.path(), &simulated_report(), None, Some(&certificate()));
     let (code, text) = verify(&b, &[]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("simulated:   yes"), "{text}");
@@ -220,4 +227,29 @@ fn the_bundle_of_a_simulator_run_is_not_evidence() {
     assert!(text.contains("simulated:   yes"), "{text}");
     let (code, text) = verify(&b, &["--allow-simulated"]);
     assert_eq!(code, 0, "{text}");
+}
+
+#[test]
+fn a_bundle_signed_with_another_certificate_than_the_runs_exits_1() {
+    let d = tempfile::tempdir().unwrap();
+    // The vendor's certificate signs a run the institution's certificate made.
+    let other = KeyMaterial::Certificate(auth_common::fx().vendor.clone());
+    let b = bundle(d.path(), &test_env_report(), None, Some(&other));
+    let (code, text) = verify(&b, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("other than the business certificate the run used"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_run_outside_the_signing_certificates_validity_exits_1() {
+    let d = tempfile::tempdir().unwrap();
+    let mut r = test_env_report();
+    r.finished = chrono::Utc.with_ymd_and_hms(2041, 1, 1, 0, 0, 0).unwrap();
+    let b = bundle(d.path(), &r, None, Some(&certificate()));
+    let (code, text) = verify(&b, &[]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("not valid when the run finished"), "{text}");
 }

@@ -7,6 +7,7 @@ use super::ReportError;
 use crate::auth::KeyMaterial;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
@@ -34,9 +35,10 @@ pub enum SignatureState {
     Valid {
         subject: String,
         issuer: String,
-        /// The leaf certificate's validity (RFC 3339).
-        not_before: String,
-        not_after: String,
+        serial: String,
+        /// The leaf certificate's validity.
+        not_before: Option<DateTime<Utc>>,
+        not_after: Option<DateTime<Utc>>,
     },
     /// Signed with a registered key (`kid`): it cannot be checked without that key.
     Unverifiable { kid: String },
@@ -70,6 +72,9 @@ pub struct RunFacts {
     /// API name -> base URL, and `Maskinporten token` -> the token endpoint.
     pub endpoints: Vec<(String, String)>,
     pub verdict: String,
+    pub finished: Option<DateTime<Utc>>,
+    /// The serial of the business certificate the run used (`context.maskinporten.certificate`).
+    pub certificate_serial: Option<String>,
 }
 
 /// What `verify` accepts besides an intact bundle.
@@ -102,6 +107,31 @@ impl BundleCheck {
                  the signer cannot be shown; sign with the business certificate (x5c)"
             )),
             _ => {}
+        }
+        if let (
+            SignatureState::Valid {
+                serial,
+                not_before,
+                not_after,
+                ..
+            },
+            Some(run),
+        ) = (&self.signature, &self.run)
+        {
+            if let Some(used) = run.certificate_serial.as_ref().filter(|u| *u != serial) {
+                out.push(format!(
+                    "MANIFEST.jws is signed with a certificate (serial {serial}) other than the business \
+                     certificate the run used (serial {used})"
+                ));
+            }
+            if let Some(f) = run.finished {
+                if not_before.is_some_and(|t| f < t) || not_after.is_some_and(|t| f > t) {
+                    out.push(format!(
+                        "the signing certificate was not valid when the run finished ({})",
+                        f.to_rfc3339()
+                    ));
+                }
+            }
         }
         match &self.run {
             None => out.push(
@@ -142,12 +172,23 @@ impl BundleCheck {
             SignatureState::Valid {
                 subject,
                 issuer,
+                serial,
                 not_before,
                 not_after,
             } => {
+                let t = |t: &Option<DateTime<Utc>>| {
+                    t.map_or("?".to_string(), |t| {
+                        t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+                    })
+                };
                 out.push_str(&format!("signed by:   {subject}\n"));
                 out.push_str(&format!("issuer:      {issuer}\n"));
-                out.push_str(&format!("valid:       {not_before} to {not_after}\n"));
+                out.push_str(&format!("serial:      {serial}\n"));
+                out.push_str(&format!(
+                    "valid:       {} to {}\n",
+                    t(not_before),
+                    t(not_after)
+                ));
             }
             SignatureState::Absent => out.push_str("signature:   none (no MANIFEST.jws)\n"),
             SignatureState::Unverifiable { kid } => out.push_str(&format!(
@@ -361,12 +402,6 @@ pub fn write_bundle_with(
     Ok(out)
 }
 
-fn rfc3339(t: x509_parser::time::ASN1Time) -> String {
-    chrono::DateTime::from_timestamp(t.timestamp(), 0)
-        .map(|d| d.to_rfc3339())
-        .unwrap_or_else(|| t.to_string())
-}
-
 fn check_signature(jws: &str, manifest: &[u8]) -> SignatureState {
     let invalid = |r: &str| SignatureState::Invalid {
         reason: r.to_string(),
@@ -406,6 +441,9 @@ fn check_signature(jws: &str, manifest: &[u8]) -> SignatureState {
     let Ok(public) = rsa::RsaPublicKey::from_public_key_der(cert.public_key().raw) else {
         return invalid("the x5c leaf certificate has no RSA public key");
     };
+    let Ok(info) = crate::auth::cert::cert_info(&der) else {
+        return invalid("the x5c leaf is not an X.509 certificate");
+    };
     let Ok(sig_bytes) = URL_SAFE_NO_PAD.decode(parts[2]) else {
         return invalid("the signature is not base64url");
     };
@@ -416,10 +454,11 @@ fn check_signature(jws: &str, manifest: &[u8]) -> SignatureState {
     let verifying = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public);
     match verifying.verify(input.as_bytes(), &sig) {
         Ok(()) => SignatureState::Valid {
-            subject: cert.subject().to_string(),
-            issuer: cert.issuer().to_string(),
-            not_before: rfc3339(cert.validity().not_before),
-            not_after: rfc3339(cert.validity().not_after),
+            subject: info.subject,
+            issuer: info.issuer,
+            serial: info.serial,
+            not_before: info.not_before,
+            not_after: info.not_after,
         },
         Err(_) => invalid("the signature does not match MANIFEST.txt and the x5c certificate"),
     }
@@ -528,5 +567,9 @@ fn run_facts(bytes: &[u8]) -> Option<RunFacts> {
         rehearsal: v["rehearsal"].as_bool().unwrap_or(false),
         endpoints,
         verdict: text(&v["verdict"]),
+        finished: serde_json::from_value(v["finished"].clone()).ok(),
+        certificate_serial: v["context"]["maskinporten"]["certificate"]["serial"]
+            .as_str()
+            .map(str::to_string),
     })
 }

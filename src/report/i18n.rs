@@ -175,7 +175,6 @@ pub struct Labels {
     pub bits_case: &'static str,
 
     // The keys and fixed sentences of the report's fact tables and conclusion (view.rs).
-    pub conclusion_ready: &'static str,
     pub conclusion_simulated: &'static str,
     pub not_given: &'static str,
     pub embedded_simulator: &'static str,
@@ -298,8 +297,6 @@ impl Labels {
                 verdict: "Samlet vurdering",
                 history: "Tidligere forsøk",
                 bits_case: "Bits saksnummer",
-                conclusion_ready: "Alle obligatoriske testcaser er gjennomført med resultat OK. Pensjonsinnretningen anser seg klar \
-                 for produksjon.",
                 conclusion_simulated: "Kjøringen er gjort mot dsop-harness sin innebygde simulator. Denne konklusjonen kan derfor ikke \
                  brukes som grunnlag for bekreftelsen til Bits (C-7); integrasjonstesten må kjøres mot etatenes \
                  testmiljøer.",
@@ -420,8 +417,6 @@ impl Labels {
                 verdict: "Overall verdict",
                 history: "Earlier attempts",
                 bits_case: "Bits case number",
-                conclusion_ready: "All mandatory test cases have been run with the result OK. The pension institution considers \
-                 itself ready for production.",
                 conclusion_simulated: "This run used dsop-harness's embedded simulator. This conclusion can therefore not be used as the \
                  basis for the confirmation to Bits (C-7); the integration test must be run against the agencies' \
                  test environments.",

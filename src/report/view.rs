@@ -304,16 +304,11 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
         bold: false,
     });
     let reason = report.verdict_reason();
-    if report.verdict == Verdict::Passed && reason.ready_for_production() {
-        out.push(Paragraph {
-            text: Labels::for_lang(lang).conclusion_ready.to_string(),
-            bold: true,
-        });
-    } else if matches!(
+    if matches!(
         reason,
         VerdictReason::NoMandatoryCase { .. } | VerdictReason::AllMandatoryOk { .. }
     ) {
-        // Never a vacuous pass, and no readiness claim while a case deviated.
+        // The readiness claim only when every mandatory case is OK and no case deviated; never a vacuous pass.
         out.push(Paragraph {
             text: reason.sentence(lang),
             bold: true,
