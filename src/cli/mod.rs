@@ -162,7 +162,8 @@ pub struct RunArgs {
     /// Configuration file (default: dsop-harness.toml when present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Simulator fault injection (sim only), see docs/simulator.md.
+    /// Simulator fault injection and switches (sim only), e.g. seed=1,5xx=0.1,nav_window=avtaleforhold;
+    /// see docs/simulator.md §11 and §15.
     #[arg(long)]
     pub faults: Option<String>,
     /// Simulator: answer «no income» with IM-010 (the DSOP FAQ) instead of IM-008.
@@ -229,6 +230,10 @@ pub struct SimulateArgs {
     /// Maskinporten clients (kid + public key, or trusted CA) to register at start (docs/simulator.md §13).
     #[arg(long)]
     pub clients: Option<PathBuf>,
+    /// Set a simulator switch, NAME=VALUE (repeatable), e.g. nav_window=avtaleforhold; see
+    /// docs/simulator.md §15 for every switch, its default and its alternatives.
+    #[arg(long = "switch", value_name = "NAME=VALUE")]
+    pub switches: Vec<String>,
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -571,6 +576,13 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
     cfg.data = a.data;
     cfg.state = a.state;
     cfg.clients = a.clients;
+    for item in &a.switches {
+        if let Err(e) = cfg.set_switches(item) {
+            eprintln!("error: --switch {item}: {e}");
+            return exit::USAGE;
+        }
+    }
+    let changed = cfg.switches.changed();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], a.port));
     let h = match dsop_harness::sim::start(cfg, addr).await {
         Ok(h) => h,
@@ -587,6 +599,9 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
     println!("  inntektsmottakere       {}", u.inntektsmottakere);
     println!("  tjenestepensjonsavtale  {}", u.tjenestepensjonsavtale);
     println!("  aareg otp (graphql)     {}", u.aareg);
+    if !changed.is_empty() {
+        println!("  switches                {}", changed.join(", "));
+    }
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     h.shutdown().await;

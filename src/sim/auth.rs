@@ -71,7 +71,14 @@ pub fn authorize(state: &SimState, headers: &HeaderMap, scope: &str) -> Result<C
         .get("exp")
         .and_then(|e| e.as_i64())
         .ok_or_else(|| unauth("Token mangler exp"))?;
-    if exp <= state.now() {
+    // NAV's sister API accepts a token up to 60 s past `exp`; Skatteetaten's tolerance is unknown
+    // (switches `expiry_tolerance_nav`, `expiry_tolerance_skatteetaten`).
+    let tolerance = if scope == SCOPE_AAREG {
+        state.cfg.switches.number("expiry_tolerance_nav")
+    } else {
+        state.cfg.switches.number("expiry_tolerance_skatteetaten")
+    } as i64;
+    if exp + tolerance <= state.now() {
         return Err(unauth("Token er utløpt"));
     }
     let consumer = claims

@@ -163,6 +163,32 @@ async fn body_query(st: &SimState, req: Request) -> Option<&'static str> {
     aareg::query_name(&bytes)
 }
 
+/// A JSON answer of a Skatteetaten API rendered as XML (the caller sent `Accept: application/xml`).
+async fn as_xml(api: &str, response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/json"));
+    if !is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 16 << 20).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    let text = super::xml::render(api, &value);
+    parts.headers.insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(text))
+}
+
 async fn around(State(st): State<Arc<SimState>>, mut req: Request, next: Next) -> Response {
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
@@ -185,6 +211,12 @@ async fn around(State(st): State<Arc<SimState>>, mut req: Request, next: Next) -
         }
         correlation_id = Some(id);
     }
+    let xml = ske_api(api.unwrap_or("")).is_some()
+        && super::xml::wants_xml(
+            req.headers()
+                .get(axum::http::header::ACCEPT)
+                .and_then(|a| a.to_str().ok()),
+        );
     // The request is served on its own task: when the client goes away mid-request (a killed harness), the
     // simulator still finishes it, applies its change and logs it, as a real server would.
     let task = tokio::spawn(async move {
@@ -194,7 +226,7 @@ async fn around(State(st): State<Arc<SimState>>, mut req: Request, next: Next) -
                 let ms = if ske_api(api).is_some() {
                     0
                 } else {
-                    st.faults.latency_ms(api)
+                    st.faults.latency_ms(api) + st.cfg.switches.number("latency_ms")
                 };
                 if ms > 0 {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -205,6 +237,11 @@ async fn around(State(st): State<Arc<SimState>>, mut req: Request, next: Next) -
                 }
             }
             None => next.run(req).await,
+        };
+        let response = if xml {
+            as_xml(api.unwrap_or(""), response).await
+        } else {
+            response
         };
         st.log(LoggedRequest {
             method,

@@ -380,6 +380,16 @@ impl SimState {
         self.data.current_month()
     }
 
+    /// The last month of the employer's side of an open avtaleforhold: the last month with an a-melding
+    /// (default: an a-melding is due by the 5th of the next month), or the current month (switch `employer_side`).
+    pub fn employer_end(&self) -> YearMonth {
+        if self.cfg.switches.is("employer_side", "current_month") {
+            self.current_month()
+        } else {
+            self.data.last_reported
+        }
+    }
+
     pub fn avtaleforhold(
         &self,
         institution: &str,
@@ -392,6 +402,7 @@ impl SimState {
             institution,
             opplysningspliktig,
             self.current_month(),
+            self.employer_end(),
         )
     }
 

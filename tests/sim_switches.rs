@@ -1,0 +1,409 @@
+//! The simulator's switches (docs/simulator.md §15), each checked over HTTP against the real simulator:
+//! the default and the alternative give the documented answers.
+
+use chrono::NaiveDate;
+use dsop_harness::months::YearMonth;
+use dsop_harness::sim::data::*;
+use dsop_harness::sim::testkit::{self, TestIdentity};
+use dsop_harness::sim::*;
+use serde_json::{json, Value};
+use std::sync::OnceLock;
+
+const ALL: [&str; 4] = [
+    SCOPE_INNTEKT,
+    SCOPE_INNTEKTSMOTTAKERE,
+    SCOPE_TJENESTEPENSJONSAVTALE,
+    SCOPE_AAREG,
+];
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+}
+
+fn m() -> YearMonth {
+    YearMonth::recent_complete(today())
+}
+
+fn identity() -> &'static TestIdentity {
+    static ID: OnceLock<TestIdentity> = OnceLock::new();
+    ID.get_or_init(|| testkit::identity(INSTITUTION_CLIENT_ID, INSTITUTION_ORGNR).unwrap())
+}
+
+struct Env {
+    sim: SimHandle,
+    http: reqwest::Client,
+}
+
+impl Env {
+    async fn start(switches: &[(&str, &str)]) -> Env {
+        let mut cfg = SimConfig::new(today());
+        for (n, v) in switches {
+            cfg.set_switch(n, v).unwrap();
+        }
+        let sim = start(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+        sim.register_client(testkit::sim_client(identity(), &ALL));
+        Env {
+            sim,
+            http: testkit::http_client(),
+        }
+    }
+
+    async fn token(&self, scope: &str) -> String {
+        testkit::token(
+            &self.http,
+            self.sim.urls(),
+            identity(),
+            scope,
+            self.sim.now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    /// GET (or another method with a JSON body): status, the answer's `kode` (or ""), the body.
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        token: &str,
+        body: Option<Value>,
+        accept: Option<&str>,
+    ) -> (u16, String, String) {
+        let mut r = self.http.request(method, url).bearer_auth(token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        if let Some(a) = accept {
+            r = r.header("Accept", a);
+        }
+        let resp = r.send().await.unwrap();
+        let s = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        (s, v["kode"].as_str().unwrap_or("").to_string(), text)
+    }
+
+    fn inntekt(&self, pid: &str, fra: YearMonth, til: YearMonth) -> String {
+        format!(
+            "{}/otp/{pid}/inntekter?fraOgMed={fra}&tilOgMed={til}&opplysningspliktig={ORG_A}",
+            self.sim.urls().inntekt
+        )
+    }
+
+    /// The `nav`-only validity GET, called with `otp`.
+    fn gyldighet(&self) -> String {
+        format!(
+            "{}/otp/avtaleforhold/gyldighet?opplysningspliktig={ORG_A}&pensjonsinnretning={INSTITUTION_ORGNR}&fraOgMed={}&tilOgMed={}",
+            self.sim.urls().tjenestepensjonsavtale,
+            m(),
+            m()
+        )
+    }
+
+    fn ims(&self, org: &str, fra: YearMonth, til: YearMonth, extra: &str) -> String {
+        format!(
+            "{}/otp/{org}/inntektsmottakere?fraOgMed={fra}&tilOgMed={til}{extra}",
+            self.sim.urls().inntektsmottakere
+        )
+    }
+}
+
+fn ym(s: &str) -> YearMonth {
+    s.parse().unwrap()
+}
+
+#[test]
+fn every_switch_is_documented_with_its_default_and_alternatives() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/simulator.md")).unwrap();
+    for d in SWITCHES {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` ", d.name)))
+            .unwrap_or_else(|| panic!("docs/simulator.md §15 has no row for {}", d.name));
+        assert!(row.contains(&format!("`{}`", d.default)), "{row}");
+        for a in d.alternatives {
+            assert!(row.contains(&format!("`{a}`")), "{row}: alternative {a}");
+        }
+    }
+    let mut cfg = SimConfig::new(today());
+    assert!(cfg.set_switch("nav_window", "sometimes").is_err());
+    assert!(cfg.set_switch("no_such_switch", "1").is_err());
+    cfg.set_switches("nav_window=avtaleforhold,token_lifetime=30")
+        .unwrap();
+    assert_eq!(cfg.nav_window, NavWindow::Avtaleforhold);
+    assert_eq!(cfg.token_lifetime_secs, 30);
+}
+
+#[tokio::test]
+async fn expiry_tolerance_per_api() {
+    // Default: 60 s past exp is still accepted, 61 s is not.
+    let env = Env::start(&[]).await;
+    let t = env.token(SCOPE_INNTEKT).await;
+    let url = env.inntekt(P_INC, m(), m());
+    env.sim.advance_clock(120 + 59);
+    let (s, _, _) = env.call(reqwest::Method::GET, &url, &t, None, None).await;
+    assert_eq!(s, 200, "59 s past exp is inside the 60 s tolerance");
+    env.sim.advance_clock(2);
+    let (s, kode, _) = env.call(reqwest::Method::GET, &url, &t, None, None).await;
+    assert_eq!((s, kode.as_str()), (401, "IM-004"));
+
+    // Tolerance 0 on Skatteetaten, NAV keeps its 60 s.
+    let env = Env::start(&[("expiry_tolerance_skatteetaten", "0")]).await;
+    let t = env.token(SCOPE_INNTEKT).await;
+    let ta = env.token(SCOPE_AAREG).await;
+    env.sim.advance_clock(121);
+    let (s, _, _) = env
+        .call(
+            reqwest::Method::GET,
+            &env.inntekt(P_INC, m(), m()),
+            &t,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, 401);
+    let q = json!({"query": "query($o: ID!, $f: String!) { finnArbeidsforholdoversikterPrOpplysningspliktig(opplysningspliktigId: $o, ansattFraMaaned: $f) { arbeidsforholdoversikter { id } } }",
+        "variables": {"o": ORG_A, "f": m().to_string()}});
+    let (s, _, _) = env
+        .call(
+            reqwest::Method::POST,
+            &env.sim.urls().aareg,
+            &ta,
+            Some(q),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "NAV still inside its tolerance");
+}
+
+#[tokio::test]
+async fn refusal_shapes() {
+    let env = Env::start(&[]).await;
+    let ti = env.token(SCOPE_INNTEKT).await;
+    let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
+    let tt = env.token(SCOPE_TJENESTEPENSJONSAVTALE).await;
+    let get = reqwest::Method::GET;
+    // defaults
+    let r = env
+        .call(
+            get.clone(),
+            &env.inntekt(P_INC, ym("2019-09"), ym("2019-09")),
+            &ti,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (403, "IM-005"));
+    let r = env
+        .call(get.clone(), &env.ims(ORG_X, m(), m(), ""), &tm, None, None)
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (403, "IM-005"));
+    let del = json!({"avtalereferanse": "FINNES-IKKE", "opplysningspliktig": {"norskIdentifikator": ORG_A}});
+    let tpa = format!(
+        "{}/otp/avtaleforhold",
+        env.sim.urls().tjenestepensjonsavtale
+    );
+    let r = env
+        .call(reqwest::Method::DELETE, &tpa, &tt, Some(del.clone()), None)
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (404, "OTP-007"));
+    let r = env
+        .call(get.clone(), &env.gyldighet(), &tt, None, None)
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (403, "OTP-005"));
+
+    // alternatives
+    let env = Env::start(&[
+        ("before_floor", "400:IM-006"),
+        ("outside_agreement", "403:DAS-008"),
+        ("second_delete", "200"),
+        ("wrong_package", "403:DAS-008"),
+    ])
+    .await;
+    let ti = env.token(SCOPE_INNTEKT).await;
+    let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
+    let tt = env.token(SCOPE_TJENESTEPENSJONSAVTALE).await;
+    let r = env
+        .call(
+            get.clone(),
+            &env.inntekt(P_INC, ym("2019-09"), ym("2019-09")),
+            &ti,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (400, "IM-006"));
+    let r = env
+        .call(
+            get.clone(),
+            &env.inntekt(P_INC, ym("2027-01"), ym("2027-01")),
+            &ti,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (403, "DAS-008"));
+    let r = env
+        .call(get.clone(), &env.ims(ORG_X, m(), m(), ""), &tm, None, None)
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (403, "DAS-008"));
+    let tpa = format!(
+        "{}/otp/avtaleforhold",
+        env.sim.urls().tjenestepensjonsavtale
+    );
+    let r = env
+        .call(reqwest::Method::DELETE, &tpa, &tt, Some(del), None)
+        .await;
+    assert_eq!(r.0, 200);
+    let r = env.call(get, &env.gyldighet(), &tt, None, None).await;
+    assert_eq!((r.0, r.1.as_str()), (403, "DAS-008"));
+}
+
+#[tokio::test]
+async fn shielded_shapes_employer_side_and_paging() {
+    let get = reqwest::Method::GET;
+    let env = Env::start(&[]).await;
+    let ti = env.token(SCOPE_INNTEKT).await;
+    let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
+    let (_, _, body) = env
+        .call(get.clone(), &env.inntekt(P_SKJ, m(), m()), &ti, None, None)
+        .await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["oppgaveInntektsmottaker"][0]["skjermet"], true);
+    let (_, _, body) = env
+        .call(get.clone(), &env.ims(ORG_A, m(), m(), ""), &tm, None, None)
+        .await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v.get("skjermet").is_none());
+    assert!(!body.contains(P_SKJ));
+    let all = v["inntektsmottaker"].as_array().unwrap().len();
+    assert!(all >= 3);
+    // The employer's side ends at the last reported month: the current month is outside the avtaleforhold.
+    let cur = YearMonth::of(today());
+    let r = env
+        .call(get.clone(), &env.ims(ORG_A, cur, cur, ""), &tm, None, None)
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (403, "IM-005"));
+    // sidenummer: page 1 is everything at the default page size; page 2 is empty; 0 is refused.
+    let (s, _, body) = env
+        .call(
+            get.clone(),
+            &env.ims(ORG_A, m(), m(), "&sidenummer=1"),
+            &tm,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["inntektsmottaker"].as_array().unwrap().len(), all);
+    let r = env
+        .call(
+            get.clone(),
+            &env.ims(ORG_A, m(), m(), "&sidenummer=0"),
+            &tm,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((r.0, r.1.as_str()), (400, "IM-006"));
+
+    let env = Env::start(&[
+        ("shielded_inntekt", "top_level"),
+        ("shielded_list", "flagged"),
+        ("employer_side", "current_month"),
+        ("empty_list", "200"),
+        ("page_size", "2"),
+    ])
+    .await;
+    let ti = env.token(SCOPE_INNTEKT).await;
+    let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
+    let (_, _, body) = env
+        .call(get.clone(), &env.inntekt(P_SKJ, m(), m()), &ti, None, None)
+        .await;
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["skjermet"], true);
+    assert!(v.get("oppgaveInntektsmottaker").is_none());
+    let mut seen = Vec::new();
+    for page in 1..=10 {
+        let (s, _, body) = env
+            .call(
+                get.clone(),
+                &env.ims(ORG_A, m(), m(), &format!("&sidenummer={page}")),
+                &tm,
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(s, 200);
+        let v: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["skjermet"], true);
+        let ids = v["inntektsmottaker"].as_array().unwrap();
+        assert!(ids.len() <= 2);
+        if ids.is_empty() {
+            break;
+        }
+        seen.extend(ids.iter().map(|i| i["personidentifikator"].clone()));
+    }
+    assert_eq!(seen.len(), all, "the pages together list everybody once");
+    let cur = YearMonth::of(today());
+    let (s, _, body) = env
+        .call(get, &env.ims(ORG_A, cur, cur, ""), &tm, None, None)
+        .await;
+    assert_eq!(
+        s, 200,
+        "current month inside the avtaleforhold, nobody reported, empty list: {body}"
+    );
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["inntektsmottaker"], json!([]));
+}
+
+#[tokio::test]
+async fn xml_is_served_on_request() {
+    let env = Env::start(&[]).await;
+    let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
+    let (s, _, body) = env
+        .call(
+            reqwest::Method::GET,
+            &env.ims(ORG_A, m(), m(), ""),
+            &tm,
+            None,
+            Some("application/xml"),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(
+        body.contains("<inntektsmottakere xmlns=\"urn:no:skatteetaten:datasamarbeid:inntektsmottaker:rapporterte:v1\">"),
+        "{body}"
+    );
+    assert!(body.contains(&format!(
+        "<personidentifikator>{P_INC}</personidentifikator>"
+    )));
+    let (s, _, body) = env
+        .call(
+            reqwest::Method::GET,
+            &env.ims(ORG_X, m(), m(), ""),
+            &tm,
+            None,
+            Some("application/xml"),
+        )
+        .await;
+    assert_eq!(s, 403);
+    assert!(
+        body.contains(
+            "<feil xmlns=\"urn:no:skatteetaten:datasamarbeid:feil:v1\"><kode>IM-005</kode>"
+        ),
+        "{body}"
+    );
+    let (s, kode, _) = env
+        .call(
+            reqwest::Method::GET,
+            &env.ims(ORG_A, m(), m(), ""),
+            &tm,
+            None,
+            Some("text/csv"),
+        )
+        .await;
+    assert_eq!((s, kode.as_str()), (406, "IM-008"));
+}
