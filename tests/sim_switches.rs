@@ -407,3 +407,130 @@ async fn xml_is_served_on_request() {
         .await;
     assert_eq!((s, kode.as_str()), (406, "IM-008"));
 }
+
+/// No scope without a grant; refusals in the observed shape; system-user token claims as Altinn documents them.
+#[tokio::test]
+async fn grants_refusals_and_system_user_claims() {
+    let env = Env::start(&[]).await;
+    let urls = env.sim.urls().clone();
+    let vendor = testkit::identity("vendor-client", VENDOR_ORGNR).unwrap();
+    env.sim
+        .register_client(testkit::sim_client(&vendor, &[SCOPE_INNTEKTSMOTTAKERE]));
+    let grant = |claims: Value| {
+        let a = testkit::sign_grant(&vendor, &claims).unwrap();
+        let (http, urls) = (env.http.clone(), urls.clone());
+        async move { testkit::post_grant(&http, &urls, &a).await.unwrap() }
+    };
+    let claims = || testkit::grant_claims(&urls, &vendor, SCOPE_INNTEKTSMOTTAKERE, env.sim.now());
+    let ends_with_correlation_id = |d: &str| {
+        regex::Regex::new(r" \(correlation id: [0-9a-f-]{36}\)$")
+            .unwrap()
+            .is_match(d)
+    };
+
+    // Before it acts for anybody, the vendor's own client holds its scope for the vendor itself.
+    let (s, body) = grant(claims()).await;
+    assert_eq!(s, 200, "{body}");
+
+    // consumer_org without a delegation: forbidden MP-251, ending with a correlation id.
+    let mut c = claims();
+    c["consumer_org"] = json!(INSTITUTION_ORGNR);
+    let (s, body) = grant(c).await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    let d = body["error_description"].as_str().unwrap();
+    assert!(
+        d.starts_with("MP-251") && ends_with_correlation_id(d),
+        "{d}"
+    );
+
+    // The delegation makes the vendor a supplier: with consumer_org it gets a token naming both parties …
+    env.sim
+        .register_delegation(INSTITUTION_ORGNR, VENDOR_ORGNR, SCOPE_INNTEKTSMOTTAKERE);
+    let mut c = claims();
+    c["consumer_org"] = json!(INSTITUTION_ORGNR);
+    let (s, body) = grant(c).await;
+    assert_eq!(s, 200, "{body}");
+    let at = testkit::decode_claims(body["access_token"].as_str().unwrap()).unwrap();
+    assert_eq!(at["consumer"]["ID"], format!("0192:{INSTITUTION_ORGNR}"));
+    // … and without consumer_org (the forgotten claim) it is refused: no scope without a grant.
+    let (s, body) = grant(claims()).await;
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    let d = body["error_description"].as_str().unwrap();
+    assert!(
+        d.starts_with("MP-250") && ends_with_correlation_id(d),
+        "{d}"
+    );
+    let e = dsop_harness::auth::explain_error("forbidden", d);
+    assert!(e.starts_with("MP-250"), "{e}");
+    // An explicit grant gives the vendor the scope for itself again; a revocation of the institution's
+    // scope stops the delegated use.
+    env.sim.grant_scope(VENDOR_ORGNR, SCOPE_INNTEKTSMOTTAKERE);
+    assert_eq!(grant(claims()).await.0, 200);
+    env.sim
+        .revoke_scope(INSTITUTION_ORGNR, SCOPE_INNTEKTSMOTTAKERE);
+    let mut c = claims();
+    c["consumer_org"] = json!(INSTITUTION_ORGNR);
+    let (s, body) = grant(c).await;
+    assert_eq!(s, 403, "{body}");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .starts_with("MP-250"));
+    env.sim
+        .grant_scope(INSTITUTION_ORGNR, SCOPE_INNTEKTSMOTTAKERE);
+
+    // System user: `systemuser_org` with a lowercase `id`, the vendor as `consumer`; the API serves the
+    // institution named by systemuser_org.
+    env.sim
+        .register_system_user(INSTITUTION_ORGNR, VENDOR_ORGNR);
+    let mut c = claims();
+    c["authorization_details"] = json!([{"type": "urn:altinn:systemuser",
+        "systemuser_org": {"authority": "iso6523-actorid-upis", "ID": format!("0192:{INSTITUTION_ORGNR}")}}]);
+    let (s, body) = grant(c).await;
+    assert_eq!(s, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let at = testkit::decode_claims(&token).unwrap();
+    assert_eq!(at["consumer"]["ID"], format!("0192:{VENDOR_ORGNR}"));
+    let su = &at["authorization_details"][0]["systemuser_org"];
+    assert_eq!(su["id"], format!("0192:{INSTITUTION_ORGNR}"));
+    assert!(su.get("ID").is_none());
+    let (s, _, body) = env
+        .call(
+            reqwest::Method::GET,
+            &env.ims(ORG_A, m(), m(), ""),
+            &token,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+
+    // maskinporten_codes=absent: the same refusal without its MP code.
+    let env2 = Env::start(&[("maskinporten_codes", "absent")]).await;
+    let v2 = testkit::identity("vendor-client", VENDOR_ORGNR).unwrap();
+    env2.sim
+        .register_client(testkit::sim_client(&v2, &[SCOPE_INNTEKTSMOTTAKERE]));
+    let mut c = testkit::grant_claims(
+        env2.sim.urls(),
+        &v2,
+        SCOPE_INNTEKTSMOTTAKERE,
+        env2.sim.now(),
+    );
+    c["consumer_org"] = json!(INSTITUTION_ORGNR);
+    let a = testkit::sign_grant(&v2, &c).unwrap();
+    let (s, body) = testkit::post_grant(&env2.http, env2.sim.urls(), &a)
+        .await
+        .unwrap();
+    assert_eq!(s, 403);
+    let d = body["error_description"].as_str().unwrap();
+    assert!(d.starts_with("Consumer ") && !d.contains("MP-"), "{d}");
+    assert!(dsop_harness::auth::explain_error("forbidden", d).starts_with("MP-251"));
+}

@@ -317,13 +317,13 @@ impl SimHandle {
         self.state.register_client(client);
     }
 
-    /// Take `scope` away from `consumer` (orgnr): its grants then fail with 403 MP-250. By default every
-    /// consumer is granted every scope.
+    /// Take `scope` away from `consumer` (orgnr): its grants then fail with 403 `forbidden` MP-250, however
+    /// it held the scope (docs/simulator.md §2, "No scope without a grant").
     pub fn revoke_scope(&self, consumer: &str, scope: &str) {
         self.state.set_scope_grant(consumer, scope, false);
     }
 
-    /// Undo [`SimHandle::revoke_scope`].
+    /// Grant `consumer` the `scope` explicitly (and undo [`SimHandle::revoke_scope`]).
     pub fn grant_scope(&self, consumer: &str, scope: &str) {
         self.state.set_scope_grant(consumer, scope, true);
     }

@@ -133,6 +133,13 @@ pub const SWITCHES: &[SwitchDef] = &[
         what: "Inntekt: a listed person without income",
     },
     SwitchDef {
+        name: "maskinporten_codes",
+        default: "present",
+        alternatives: &["absent"],
+        numeric: false,
+        what: "Maskinporten `forbidden` refusals: the description starts with its MP code, or carries none",
+    },
+    SwitchDef {
         name: "page_size",
         default: "1000",
         alternatives: &["2"],
