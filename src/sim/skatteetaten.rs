@@ -12,6 +12,10 @@ use serde_json::json;
 
 pub const KORRELASJONSID: &str = "korrelasjonsid";
 
+/// Internal request header: the fault-injected latency the middleware drew for this request (milliseconds),
+/// spent by [`admit`] while holding the concurrency slot.
+pub const FAULT_LATENCY: &str = "x-dsop-sim-fault-latency-ms";
+
 /// One of the three Skatteetaten APIs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SkeApi {
@@ -169,7 +173,12 @@ pub async fn admit(
     }
     match st.limiter.try_acquire(api.name(), &caller.consumer) {
         Some(p) => {
-            let ms = st.faults.latency_ms(api.name()) + st.cfg.switches.number("latency_ms");
+            let fault_ms: u64 = headers
+                .get(FAULT_LATENCY)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let ms = fault_ms + st.cfg.switches.number("latency_ms");
             if ms > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
             }
