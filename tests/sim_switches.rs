@@ -4,29 +4,18 @@
 use chrono::NaiveDate;
 use dsop_harness::months::YearMonth;
 use dsop_harness::sim::data::*;
-use dsop_harness::sim::testkit::{self, TestIdentity};
+use dsop_harness::sim::testkit;
 use dsop_harness::sim::*;
 use serde_json::{json, Value};
-use std::sync::OnceLock;
 
-const ALL: [&str; 4] = [
-    SCOPE_INNTEKT,
-    SCOPE_INNTEKTSMOTTAKERE,
-    SCOPE_TJENESTEPENSJONSAVTALE,
-    SCOPE_AAREG,
-];
+use testkit::{institution_identity as identity, ALL_SCOPES as ALL};
 
 fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+    testkit::test_today()
 }
 
 fn m() -> YearMonth {
     YearMonth::recent_complete(today())
-}
-
-fn identity() -> &'static TestIdentity {
-    static ID: OnceLock<TestIdentity> = OnceLock::new();
-    ID.get_or_init(|| testkit::identity(INSTITUTION_CLIENT_ID, INSTITUTION_ORGNR).unwrap())
 }
 
 struct Env {
@@ -178,43 +167,61 @@ async fn expiry_tolerance_per_api() {
     assert_eq!(s, 200, "NAV still inside its tolerance");
 }
 
-#[tokio::test]
-async fn refusal_shapes() {
-    let env = Env::start(&[]).await;
+/// The answers (status, code) to the five requests whose refusal a switch decides: a month before 2020-01, a
+/// month after the virkningsperiode, a list for an employer without agreement, a DELETE of an unknown agreement,
+/// the `nav`-only validity GET with `otp`.
+async fn refusals(env: &Env) -> Vec<(u16, String)> {
     let ti = env.token(SCOPE_INNTEKT).await;
     let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
     let tt = env.token(SCOPE_TJENESTEPENSJONSAVTALE).await;
     let get = reqwest::Method::GET;
-    // defaults
-    let r = env
-        .call(
-            get.clone(),
-            &env.inntekt(P_INC, ym("2019-09"), ym("2019-09")),
-            &ti,
-            None,
-            None,
-        )
-        .await;
-    assert_eq!((r.0, r.1.as_str()), (403, "IM-005"));
-    let r = env
-        .call(get.clone(), &env.ims(ORG_X, m(), m(), ""), &tm, None, None)
-        .await;
-    assert_eq!((r.0, r.1.as_str()), (403, "IM-005"));
     let del = json!({"avtalereferanse": "FINNES-IKKE", "opplysningspliktig": {"norskIdentifikator": ORG_A}});
     let tpa = format!(
         "{}/otp/avtaleforhold",
         env.sim.urls().tjenestepensjonsavtale
     );
-    let r = env
-        .call(reqwest::Method::DELETE, &tpa, &tt, Some(del.clone()), None)
-        .await;
-    assert_eq!((r.0, r.1.as_str()), (404, "OTP-007"));
-    let r = env
-        .call(get.clone(), &env.gyldighet(), &tt, None, None)
-        .await;
-    assert_eq!((r.0, r.1.as_str()), (403, "OTP-005"));
+    let calls = [
+        (
+            get.clone(),
+            env.inntekt(P_INC, ym("2019-09"), ym("2019-09")),
+            &ti,
+            None,
+        ),
+        (
+            get.clone(),
+            env.inntekt(P_INC, ym("2027-01"), ym("2027-01")),
+            &ti,
+            None,
+        ),
+        (get.clone(), env.ims(ORG_X, m(), m(), ""), &tm, None),
+        (reqwest::Method::DELETE, tpa, &tt, Some(del)),
+        (get, env.gyldighet(), &tt, None),
+    ];
+    let mut out = Vec::new();
+    for (method, url, token, body) in calls {
+        let (s, kode, _) = env.call(method, &url, token, body, None).await;
+        out.push((s, kode));
+    }
+    out
+}
 
-    // alternatives
+fn answers(a: &[(u16, &str)]) -> Vec<(u16, String)> {
+    a.iter().map(|(s, c)| (*s, c.to_string())).collect()
+}
+
+#[tokio::test]
+async fn refusal_shapes() {
+    let env = Env::start(&[]).await;
+    assert_eq!(
+        refusals(&env).await,
+        answers(&[
+            (403, "IM-005"),
+            (403, "IM-005"),
+            (403, "IM-005"),
+            (404, "OTP-007"),
+            (403, "OTP-005")
+        ])
+    );
     let env = Env::start(&[
         ("before_floor", "400:IM-006"),
         ("outside_agreement", "403:DAS-008"),
@@ -222,43 +229,16 @@ async fn refusal_shapes() {
         ("wrong_package", "403:DAS-008"),
     ])
     .await;
-    let ti = env.token(SCOPE_INNTEKT).await;
-    let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
-    let tt = env.token(SCOPE_TJENESTEPENSJONSAVTALE).await;
-    let r = env
-        .call(
-            get.clone(),
-            &env.inntekt(P_INC, ym("2019-09"), ym("2019-09")),
-            &ti,
-            None,
-            None,
-        )
-        .await;
-    assert_eq!((r.0, r.1.as_str()), (400, "IM-006"));
-    let r = env
-        .call(
-            get.clone(),
-            &env.inntekt(P_INC, ym("2027-01"), ym("2027-01")),
-            &ti,
-            None,
-            None,
-        )
-        .await;
-    assert_eq!((r.0, r.1.as_str()), (403, "DAS-008"));
-    let r = env
-        .call(get.clone(), &env.ims(ORG_X, m(), m(), ""), &tm, None, None)
-        .await;
-    assert_eq!((r.0, r.1.as_str()), (403, "DAS-008"));
-    let tpa = format!(
-        "{}/otp/avtaleforhold",
-        env.sim.urls().tjenestepensjonsavtale
+    assert_eq!(
+        refusals(&env).await,
+        answers(&[
+            (400, "IM-006"),
+            (403, "DAS-008"),
+            (403, "DAS-008"),
+            (200, ""),
+            (403, "DAS-008")
+        ])
     );
-    let r = env
-        .call(reqwest::Method::DELETE, &tpa, &tt, Some(del), None)
-        .await;
-    assert_eq!(r.0, 200);
-    let r = env.call(get, &env.gyldighet(), &tt, None, None).await;
-    assert_eq!((r.0, r.1.as_str()), (403, "DAS-008"));
 }
 
 #[tokio::test]
@@ -364,48 +344,26 @@ async fn shielded_shapes_employer_side_and_paging() {
 async fn xml_is_served_on_request() {
     let env = Env::start(&[]).await;
     let tm = env.token(SCOPE_INNTEKTSMOTTAKERE).await;
-    let (s, _, body) = env
-        .call(
-            reqwest::Method::GET,
-            &env.ims(ORG_A, m(), m(), ""),
-            &tm,
-            None,
-            Some("application/xml"),
-        )
-        .await;
+    let get = |org: &'static str, accept: &'static str| {
+        let url = env.ims(org, m(), m(), "");
+        let (env, tm) = (&env, tm.clone());
+        async move {
+            env.call(reqwest::Method::GET, &url, &tm, None, Some(accept))
+                .await
+        }
+    };
+    let (s, _, body) = get(ORG_A, "application/xml").await;
     assert_eq!(s, 200);
-    assert!(
-        body.contains("<inntektsmottakere xmlns=\"urn:no:skatteetaten:datasamarbeid:inntektsmottaker:rapporterte:v1\">"),
-        "{body}"
-    );
+    let root = "<inntektsmottakere xmlns=\"urn:no:skatteetaten:datasamarbeid:inntektsmottaker:rapporterte:v1\">";
+    assert!(body.contains(root), "{body}");
     assert!(body.contains(&format!(
         "<personidentifikator>{P_INC}</personidentifikator>"
     )));
-    let (s, _, body) = env
-        .call(
-            reqwest::Method::GET,
-            &env.ims(ORG_X, m(), m(), ""),
-            &tm,
-            None,
-            Some("application/xml"),
-        )
-        .await;
+    let (s, _, body) = get(ORG_X, "application/xml").await;
     assert_eq!(s, 403);
-    assert!(
-        body.contains(
-            "<feil xmlns=\"urn:no:skatteetaten:datasamarbeid:feil:v1\"><kode>IM-005</kode>"
-        ),
-        "{body}"
-    );
-    let (s, kode, _) = env
-        .call(
-            reqwest::Method::GET,
-            &env.ims(ORG_A, m(), m(), ""),
-            &tm,
-            None,
-            Some("text/csv"),
-        )
-        .await;
+    let feil = "<feil xmlns=\"urn:no:skatteetaten:datasamarbeid:feil:v1\"><kode>IM-005</kode>";
+    assert!(body.contains(feil), "{body}");
+    let (s, kode, _) = get(ORG_A, "text/csv").await;
     assert_eq!((s, kode.as_str()), (406, "IM-008"));
 }
 

@@ -14,20 +14,6 @@ pub fn wants_xml(accept: Option<&str>) -> bool {
         .is_some_and(|t| t != "application/json")
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 fn element(out: &mut String, name: &str, v: &Value) {
     match v {
         Value::Null => {}
@@ -43,7 +29,10 @@ fn element(out: &mut String, name: &str, v: &Value) {
             }
             out.push_str(&format!("</{name}>"));
         }
-        Value::String(s) => out.push_str(&format!("<{name}>{}</{name}>", escape(s))),
+        Value::String(s) => out.push_str(&format!(
+            "<{name}>{}</{name}>",
+            crate::report::text::escape_xml(s)
+        )),
         other => out.push_str(&format!("<{name}>{other}</{name}>")),
     }
 }
