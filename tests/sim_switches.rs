@@ -381,10 +381,22 @@ async fn grants_refusals_and_system_user_claims() {
         async move { testkit::post_grant(&http, &urls, &a).await.unwrap() }
     };
     let claims = || testkit::grant_claims(&urls, &vendor, SCOPE_INNTEKTSMOTTAKERE, env.sim.now());
-    let ends_with_correlation_id = |d: &str| {
-        regex::Regex::new(r" \(correlation id: [0-9a-f-]{36}\)$")
-            .unwrap()
-            .is_match(d)
+    let for_institution = || {
+        let mut c = claims();
+        c["consumer_org"] = json!(INSTITUTION_ORGNR);
+        c
+    };
+    // A `forbidden` refusal with `code` first and a correlation id last; returns the description.
+    let refused = |(s, body): (u16, Value), code: &str| -> String {
+        assert_eq!(
+            (s, body["error"].as_str()),
+            (403, Some("forbidden")),
+            "{body}"
+        );
+        let d = body["error_description"].as_str().unwrap().to_string();
+        let tail = regex::Regex::new(r" \(correlation id: [0-9a-f-]{36}\)$").unwrap();
+        assert!(d.starts_with(code) && tail.is_match(&d), "{d}");
+        d
     };
 
     // Before it acts for anybody, the vendor's own client holds its scope for the vendor itself.
@@ -392,42 +404,18 @@ async fn grants_refusals_and_system_user_claims() {
     assert_eq!(s, 200, "{body}");
 
     // consumer_org without a delegation: forbidden MP-251, ending with a correlation id.
-    let mut c = claims();
-    c["consumer_org"] = json!(INSTITUTION_ORGNR);
-    let (s, body) = grant(c).await;
-    assert_eq!(
-        (s, body["error"].as_str()),
-        (403, Some("forbidden")),
-        "{body}"
-    );
-    let d = body["error_description"].as_str().unwrap();
-    assert!(
-        d.starts_with("MP-251") && ends_with_correlation_id(d),
-        "{d}"
-    );
+    refused(grant(for_institution()).await, "MP-251");
 
     // The delegation makes the vendor a supplier: with consumer_org it gets a token naming both parties …
     env.sim
         .register_delegation(INSTITUTION_ORGNR, VENDOR_ORGNR, SCOPE_INNTEKTSMOTTAKERE);
-    let mut c = claims();
-    c["consumer_org"] = json!(INSTITUTION_ORGNR);
-    let (s, body) = grant(c).await;
+    let (s, body) = grant(for_institution()).await;
     assert_eq!(s, 200, "{body}");
     let at = testkit::decode_claims(body["access_token"].as_str().unwrap()).unwrap();
     assert_eq!(at["consumer"]["ID"], format!("0192:{INSTITUTION_ORGNR}"));
     // … and without consumer_org (the forgotten claim) it is refused: no scope without a grant.
-    let (s, body) = grant(claims()).await;
-    assert_eq!(
-        (s, body["error"].as_str()),
-        (403, Some("forbidden")),
-        "{body}"
-    );
-    let d = body["error_description"].as_str().unwrap();
-    assert!(
-        d.starts_with("MP-250") && ends_with_correlation_id(d),
-        "{d}"
-    );
-    let e = dsop_harness::auth::explain_error("forbidden", d);
+    let d = refused(grant(claims()).await, "MP-250");
+    let e = dsop_harness::auth::explain_error("forbidden", &d);
     assert!(e.starts_with("MP-250"), "{e}");
     // An explicit grant gives the vendor the scope for itself again; a revocation of the institution's
     // scope stops the delegated use.
@@ -435,14 +423,7 @@ async fn grants_refusals_and_system_user_claims() {
     assert_eq!(grant(claims()).await.0, 200);
     env.sim
         .revoke_scope(INSTITUTION_ORGNR, SCOPE_INNTEKTSMOTTAKERE);
-    let mut c = claims();
-    c["consumer_org"] = json!(INSTITUTION_ORGNR);
-    let (s, body) = grant(c).await;
-    assert_eq!(s, 403, "{body}");
-    assert!(body["error_description"]
-        .as_str()
-        .unwrap()
-        .starts_with("MP-250"));
+    refused(grant(for_institution()).await, "MP-250");
     env.sim
         .grant_scope(INSTITUTION_ORGNR, SCOPE_INNTEKTSMOTTAKERE);
 
