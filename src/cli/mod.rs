@@ -234,6 +234,9 @@ pub struct SimulateArgs {
     /// docs/simulator.md §15 for every switch, its default and its alternatives.
     #[arg(long = "switch", value_name = "NAME=VALUE")]
     pub switches: Vec<String>,
+    /// Access-token lifetime in seconds (the switch token_lifetime; default 120).
+    #[arg(long, value_name = "SECS")]
+    pub token_lifetime: Option<u64>,
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -579,6 +582,12 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
     for item in &a.switches {
         if let Err(e) = cfg.set_switches(item) {
             eprintln!("error: --switch {item}: {e}");
+            return exit::USAGE;
+        }
+    }
+    if let Some(secs) = a.token_lifetime {
+        if let Err(e) = cfg.set_switch("token_lifetime", &secs.to_string()) {
+            eprintln!("error: --token-lifetime {secs}: {e}");
             return exit::USAGE;
         }
     }
