@@ -125,6 +125,33 @@ fn every_switch_is_documented_with_its_default_and_alternatives() {
 }
 
 #[tokio::test]
+async fn switches_from_the_faults_spec_and_over_http() {
+    let mut cfg = SimConfig::new(today());
+    cfg.faults =
+        Some("seed=3,nav_window=avtaleforhold,5xx=0@inntekt,no_income_code=403:IM-010".into());
+    let sim = start(cfg, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let v: Value = testkit::http_client()
+        .get(format!("{}/_sim/switches", sim.urls().base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["nav_window"], "avtaleforhold");
+    assert_eq!(v["no_income_code"], "403:IM-010");
+    assert_eq!(v["token_lifetime"], "120");
+    assert_eq!(v.as_object().unwrap().len(), SWITCHES.len());
+    let mut bad = SimConfig::new(today());
+    bad.faults = Some("nav_window=sometimes".into());
+    let e = start(bad, "127.0.0.1:0".parse().unwrap())
+        .await
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("nav_window=sometimes"), "{e}");
+}
+
+#[tokio::test]
 async fn expiry_tolerance_per_api() {
     // Default: 30 s past exp is still accepted (inside the 60 s tolerance), 70 s is not. The margins keep
     // the wall clock's own progress out of the result.
