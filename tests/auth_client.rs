@@ -146,7 +146,7 @@ async fn vendor_by_consumer_org_and_by_system_user() {
     assert_eq!(r.status, 200, "{:?}", r.body);
     let d = &r.claims.unwrap()["authorization_details"][0];
     assert_eq!(d["type"], "urn:altinn:systemuser");
-    assert_eq!(d["systemuser_org"]["ID"], format!("0192:{INSTITUTION}"));
+    assert_eq!(d["systemuser_org"]["id"], format!("0192:{INSTITUTION}"));
     assert_eq!(d["systemuser_id"][0], id.as_str());
     assert!(!dsop_harness::auth::verified_against_agencies(
         Delegation::SystemUser

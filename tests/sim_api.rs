@@ -214,7 +214,7 @@ async fn maskinporten_errors() {
     );
     let mut c = base_with_jti(&base);
     c["consumer_org"] = json!(ORG_A);
-    check(&env.grant(&c).await, 403, "access_denied", "MP-251");
+    check(&env.grant(&c).await, 403, "forbidden", "MP-251");
 
     // wrong certificate organisation
     let other = testkit::identity("other-client", VENDOR_ORGNR).unwrap();

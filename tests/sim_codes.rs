@@ -316,12 +316,17 @@ async fn produce(api: Api, code: &str) -> (u16, String) {
             .await
         }
         (Api::Inntektsmottakere, "IM-007") => {
-            // today's month is inside ORG-A's avtaleforhold, but nobody is reported for it yet
+            // With the employer's side counting the current month (switch employer_side), today's month is
+            // inside ORG-A's avtaleforhold, but nobody is reported for it yet.
+            let mut cfg = SimConfig::new(today());
+            cfg.set_switch("employer_side", "current_month").unwrap();
+            let env2 = Env::start(cfg).await;
+            let t2 = env2.token(SCOPE_INNTEKTSMOTTAKERE).await;
             let cur = YearMonth::of(today());
-            env.ske(
+            env2.ske(
                 Method::GET,
-                &get(&ims_q(ORG_A, cur, cur)),
-                Some(&t),
+                &env2.url(api, &ims_q(ORG_A, cur, cur)),
+                Some(&t2),
                 None,
                 None,
             )
@@ -349,14 +354,14 @@ async fn produce(api: Api, code: &str) -> (u16, String) {
             )
             .await
         }
-        // format errors: XML only (the simulator serves JSON only)
+        // format errors: neither JSON nor XML
         (Api::Inntekt, "IM-009") => {
             env.ske(
                 Method::GET,
                 &get(&inntekt_q(P_INC, ORG_A)),
                 Some(&t),
                 None,
-                Some("application/xml"),
+                Some("text/csv"),
             )
             .await
         }
@@ -378,7 +383,7 @@ async fn produce(api: Api, code: &str) -> (u16, String) {
                 &get("/otp/avtaleforhold"),
                 Some(&t),
                 Some(body),
-                Some("application/xml"),
+                Some("text/csv"),
             )
             .await
         }

@@ -1,13 +1,36 @@
 //! Every Maskinporten (MP-xxx) and OAuth error answer as a plain sentence saying what to fix
 //! (`docs/service.md` §5.3). The sentence starts with the MP code when there is one, so it can be searched for.
 
+/// The MP code of a Maskinporten error answer: the one in the description, else, for a `forbidden` /
+/// `access_denied` refusal without a code (published real refusals often carry none), the code its wording
+/// means: "not been granted access" → MP-250, "delegated" → MP-251, "system user" → MP-303.
+pub fn mp_code(error: &str, description: &str) -> Option<String> {
+    if let Some(m) = regex::Regex::new(r"MP-\d{3}")
+        .ok()
+        .and_then(|re| re.find(description).map(|m| m.as_str().to_string()))
+    {
+        return Some(m);
+    }
+    if !matches!(error, "forbidden" | "access_denied") {
+        return None;
+    }
+    let d = description.to_ascii_lowercase();
+    if d.contains("delegat") || d.contains("supplier") {
+        Some("MP-251".into())
+    } else if d.contains("system user") || d.contains("systemuser") {
+        Some("MP-303".into())
+    } else if d.contains("not been granted") || d.contains("not granted") {
+        Some("MP-250".into())
+    } else {
+        None
+    }
+}
+
 /// Turn a Maskinporten error answer (`error`, `error_description`) into a sentence that says what to fix.
+/// Descriptions may end with a correlation id and may carry no MP code; `forbidden` is read like `access_denied`.
 pub fn explain_error(error: &str, description: &str) -> String {
     let d = description;
-    let code = regex::Regex::new(r"MP-\d{3}")
-        .ok()
-        .and_then(|re| re.find(d).map(|m| m.as_str().to_string()))
-        .unwrap_or_default();
+    let code = mp_code(error, d).unwrap_or_default();
     let scope = scope_in(d);
     let scope_words = scope
         .as_deref()
@@ -108,9 +131,10 @@ pub fn explain_error(error: &str, description: &str) -> String {
                 "missing access: Maskinporten does not give this client {scope_words}: add the scope to the client \
                  in Samarbeidsportalen"
             ),
-            "access_denied" => format!(
-                "missing access: the organisation may not use {scope_words} (not granted, or not delegated to the \
-                 vendor)"
+            "access_denied" | "forbidden" => format!(
+                "missing access: the organisation may not use {scope_words}: not granted to the organisation \
+                 (onboarding B-6), or, when a vendor calls for the institution, consumer_org missing from the \
+                 grant or the scope not delegated to the vendor (B-7)"
             ),
             "invalid_client" => "the client could not be authenticated: check [maskinporten] client_id and the key \
                  or certificate registered for it"
@@ -239,6 +263,23 @@ mod tests {
             "MP-200: … for client: skatteetaten:inntekt"
         )
         .contains("skatteetaten:inntekt"));
+        // The observed shape: `forbidden`, a correlation id at the end, sometimes no MP code.
+        let s = explain_error(
+            "forbidden",
+            "Consumer has not been granted access to the scope skatteetaten:inntekt (correlation id: 1f2e)",
+        );
+        assert!(
+            s.starts_with("MP-250: ") && s.contains("skatteetaten:inntekt"),
+            "{s}"
+        );
+        let s = explain_error(
+            "forbidden",
+            "Consumer 987654309 has not delegated access to the scope nav:x to supplier 912345602 (correlation id: a)",
+        );
+        assert!(s.starts_with("MP-251: ") && s.contains("delegate"), "{s}");
+        let s = explain_error("forbidden", "Access denied (correlation id: 9)");
+        assert!(s.contains("consumer_org"), "{s}");
+        assert_eq!(mp_code("invalid_grant", "no code here"), None);
         assert_eq!(
             explain_error("weird", ""),
             "weird: Maskinporten gave no description"

@@ -11,7 +11,7 @@ pub mod load;
 
 pub use cert::{BusinessCert, CertEnvironment, TestCa};
 pub use client::{discover, MaskinportenClient, Metadata, TokenResponse};
-pub use explain::explain_error;
+pub use explain::{explain_error, mp_code};
 pub use load::{DEFAULT_PASSWORD_ENV, DEFAULT_PKCS12_ENV};
 
 use crate::model::Delegation;

@@ -244,8 +244,8 @@ pub struct RunArgs {
     /// Configuration file (default: dsop-harness.toml when present).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Simulator fault injection (sim only): comma-separated key=value[@api], e.g. 5xx=0.2@inntekt
-    /// (docs/simulator.md §11).
+    /// Simulator fault injection and switches (sim only): comma-separated key=value[@api], e.g.
+    /// seed=1,5xx=0.1@inntekt,nav_window=avtaleforhold (docs/simulator.md §11 and §15).
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
     /// Simulator: answer «no income» with IM-010 (the DSOP FAQ) instead of IM-008.
@@ -321,6 +321,13 @@ pub struct SimulateArgs {
     /// Maskinporten clients (kid + public key, or trusted CA) to register at start (docs/simulator.md §13).
     #[arg(long, value_name = "FILE")]
     pub clients: Option<PathBuf>,
+    /// Set a simulator switch, NAME=VALUE (repeatable), e.g. nav_window=avtaleforhold; see
+    /// docs/simulator.md §15 for every switch, its default and its alternatives.
+    #[arg(long = "switch", value_name = "NAME=VALUE")]
+    pub switches: Vec<String>,
+    /// Access-token lifetime in seconds (the switch token_lifetime; default 120).
+    #[arg(long, value_name = "SECS")]
+    pub token_lifetime: Option<u64>,
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
@@ -687,6 +694,19 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
     cfg.data = a.data;
     cfg.state = a.state;
     cfg.clients = a.clients;
+    for item in &a.switches {
+        if let Err(e) = cfg.set_switches(item) {
+            eprintln!("error: --switch {item}: {e}");
+            return exit::USAGE;
+        }
+    }
+    if let Some(secs) = a.token_lifetime {
+        if let Err(e) = cfg.set_switch("token_lifetime", &secs.to_string()) {
+            eprintln!("error: --token-lifetime {secs}: {e}");
+            return exit::USAGE;
+        }
+    }
+    let changed = cfg.switches.changed();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], a.port));
     let h = match dsop_harness::sim::start(cfg, addr).await {
         Ok(h) => h,
@@ -703,6 +723,9 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
     println!("  inntektsmottakere       {}", u.inntektsmottakere);
     println!("  tjenestepensjonsavtale  {}", u.tjenestepensjonsavtale);
     println!("  aareg otp (graphql)     {}", u.aareg);
+    if !changed.is_empty() {
+        println!("  switches                {}", changed.join(", "));
+    }
     println!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     h.shutdown().await;

@@ -20,12 +20,6 @@ fn mechanism(d: Delegation) -> &'static str {
     }
 }
 
-fn mp_code(desc: &str) -> Option<String> {
-    regex::Regex::new(r"MP-\d{3}")
-        .ok()
-        .and_then(|re| re.find(desc).map(|m| m.as_str().to_string()))
-}
-
 /// What to do about a refused token request, and whom to ask.
 pub fn advice(code: Option<&str>, desc: &str, scope: &str, d: Delegation) -> (String, Option<Who>) {
     let s = |x: &str| x.to_string();
@@ -150,7 +144,7 @@ pub async fn checks(
                             .to_string()
                     };
                     let (error, desc) = (get("error"), get("error_description"));
-                    let code = mp_code(&desc);
+                    let code = crate::auth::mp_code(&error, &desc);
                     let (action, who) = advice(code.as_deref(), &desc, scope, d);
                     out.push(c.fail(
                         format!(

@@ -453,7 +453,9 @@ impl Executor {
             error: "no_token".into(),
             explanation: format!("Maskinporten answered HTTP {} without a token", t.status),
         })?;
-        let secs = t.expires_in.unwrap_or(120) as i64 + 5;
+        // Past `exp` plus the APIs' expiry tolerance (NAV's sister API accepts 60 s past `exp`), plus a margin.
+        let secs =
+            t.expires_in.unwrap_or(120) as i64 + crate::sim::DEFAULT_EXPIRY_TOLERANCE_SECS + 5;
         match &self.clock {
             Some(k) => {
                 k(secs).await;

@@ -681,6 +681,11 @@ pub async fn graphql(
         Err(AuthFail::Unauthenticated(_)) => {
             return refuse(StatusCode::UNAUTHORIZED, "Bearer error=\"invalid_token\"");
         }
+        // Spring's resource server (NAV's sister API) answers a scope failure with 401 invalid_token;
+        // which one the OTP API gives is unknown (switch `nav_missing_scope`).
+        Err(AuthFail::Forbidden(_)) if st.cfg.switches.is("nav_missing_scope", "401") => {
+            return refuse(StatusCode::UNAUTHORIZED, "Bearer error=\"invalid_token\"");
+        }
         Err(AuthFail::Forbidden(_)) => {
             return refuse(StatusCode::FORBIDDEN, "Bearer error=\"insufficient_scope\"");
         }

@@ -1,5 +1,5 @@
 //! Simulator administration under `/_sim/` (unauthenticated: the simulator listens on a local address):
-//! `GET /_sim/log`, `GET /_sim/agreements`, `POST /_sim/clients`, `POST /_sim/delegations`,
+//! `GET /_sim/log`, `GET /_sim/switches`, `GET /_sim/agreements`, `POST /_sim/clients`, `POST /_sim/delegations`,
 //! `POST /_sim/system-users`, `POST /_sim/clock`, `POST /_sim/scope-grants`, `GET /_sim/in-flight`,
 //! `POST /_sim/rotate-key`.
 
@@ -26,6 +26,16 @@ pub fn router() -> Router<Arc<SimState>> {
         .route("/_sim/scope-grants", post(scope_grant))
         .route("/_sim/in-flight", get(in_flight))
         .route("/_sim/rotate-key", post(rotate_key))
+        .route("/_sim/switches", get(switches))
+}
+
+/// `GET /_sim/switches`: every switch with its current value (docs/simulator.md §15).
+async fn switches(State(st): State<Arc<SimState>>) -> Response {
+    let map: serde_json::Map<String, serde_json::Value> = super::SWITCHES
+        .iter()
+        .map(|d| (d.name.to_string(), json!(st.cfg.switches.get(d.name))))
+        .collect();
+    Json(map).into_response()
 }
 
 async fn log(State(st): State<Arc<SimState>>) -> Response {

@@ -14,7 +14,7 @@ pub const SCOPE_AAREG: &str = "nav:aareg/v1/arbeidsforhold/otp";
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// The pension institution the call is for: `consumer.ID` after `0192:`, or the system user's
-    /// `systemuser_org` for system-user tokens.
+    /// `systemuser_org.id` for system-user tokens (whose `consumer` is the vendor).
     pub institution: String,
     /// `consumer.ID` after `0192:` (the organisation the concurrency limit is counted for).
     pub consumer: String,
@@ -29,8 +29,10 @@ pub enum AuthFail {
     Forbidden(String),
 }
 
+/// The organisation of a party claim: `ID` (Maskinporten's `consumer`, `supplier`) or `id` (Altinn's
+/// `systemuser_org` in the token).
 fn org_of(id: &serde_json::Value) -> Option<String> {
-    let s = id.get("ID")?.as_str()?;
+    let s = id.get("ID").or_else(|| id.get("id"))?.as_str()?;
     Some(s.strip_prefix("0192:").unwrap_or(s).to_string())
 }
 
@@ -71,7 +73,14 @@ pub fn authorize(state: &SimState, headers: &HeaderMap, scope: &str) -> Result<C
         .get("exp")
         .and_then(|e| e.as_i64())
         .ok_or_else(|| unauth("Token mangler exp"))?;
-    if exp <= state.now() {
+    // NAV's sister API accepts a token up to 60 s past `exp`; Skatteetaten's tolerance is unknown
+    // (switches `expiry_tolerance_nav`, `expiry_tolerance_skatteetaten`).
+    let tolerance = if scope == SCOPE_AAREG {
+        state.cfg.switches.number("expiry_tolerance_nav")
+    } else {
+        state.cfg.switches.number("expiry_tolerance_skatteetaten")
+    } as i64;
+    if exp + tolerance <= state.now() {
         return Err(unauth("Token er utløpt"));
     }
     let consumer = claims

@@ -1,7 +1,7 @@
 //! Inntekt API: `GET /inntekt/v1/{rettighetspakke}/{personidentifikator}/inntekter` (`skatteetaten-apis.md` §2).
 
 use super::data::{DataSet, IncomeItem};
-use super::skatteetaten::{admit, feil, SkeApi};
+use super::skatteetaten::{admit, feil, switched, SkeApi};
 use super::state::SimState;
 use super::NoIncomeCode;
 use crate::ids::{is_valid_orgnr, is_valid_person_id};
@@ -86,11 +86,19 @@ pub async fn get(
             &headers,
         );
     }
-    let virkning = st.virkningsperiode(&caller.institution, opplysningspliktig);
-    if !super::rules::missing(&virkning, fra, til).is_empty() {
+    if fra < super::rules::EARLIEST_VIRKNING && st.cfg.switches.is("before_floor", "400:IM-006") {
         return feil(
             API,
-            "IM-005",
+            "IM-006",
+            "Tidligste tillatte måned er 2020-01",
+            &headers,
+        );
+    }
+    let virkning = st.virkningsperiode(&caller.institution, opplysningspliktig);
+    if !super::rules::missing(&virkning, fra, til).is_empty() {
+        return switched(
+            &st,
+            "outside_agreement",
             "Perioden er utenfor virkningsperioden for avtaleforholdet med opplysningspliktig",
             &headers,
         );
@@ -104,6 +112,19 @@ pub async fn get(
         );
     };
     let months: Vec<YearMonth> = YearMonth::range(fra, til).collect();
+    if person.shielded && st.cfg.switches.is("shielded_inntekt", "top_level") {
+        // Only the call's parameters and the flag (the "fully shielded response" of the documentation).
+        return (
+            StatusCode::OK,
+            Json(json!({
+                "personidentifikator": pid,
+                "fraOgMed": fra.to_string(),
+                "tilOgMed": til.to_string(),
+                "skjermet": true,
+            })),
+        )
+            .into_response();
+    }
     if person.shielded {
         let elements: Vec<Value> = months
             .iter()

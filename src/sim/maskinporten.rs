@@ -44,10 +44,12 @@ const NOT_MASKINPORTEN_SCOPES: [&str; 6] = [
     "offline_access",
 ];
 
+/// A refusal for missing access, in the shape of published real refusals: `error` = `forbidden`
+/// (`maskinporten.md`, addendum 2026-11-29).
 fn forbidden(desc: String) -> MpError {
     MpError {
         status: StatusCode::FORBIDDEN,
-        error: "access_denied",
+        error: "forbidden",
         description: desc,
     }
 }
@@ -82,12 +84,21 @@ fn request(desc: impl Into<String>) -> MpError {
     }
 }
 
-impl IntoResponse for MpError {
-    fn into_response(self) -> Response {
-        let trace = uuid::Uuid::new_v4().simple().to_string();
+impl MpError {
+    /// The answer. Every description ends with a correlation id, as the published refusals do; with the
+    /// switch `maskinporten_codes=absent` a `forbidden` refusal carries no MP code (some published ones don't).
+    fn response(self, st: &SimState) -> Response {
+        let mut desc = self.description;
+        if self.error == "forbidden" && st.cfg.switches.is("maskinporten_codes", "absent") {
+            if let Some((code, rest)) = desc.split_once(": ") {
+                if code.starts_with("MP-") {
+                    desc = rest.to_string();
+                }
+            }
+        }
         let body = json!({
             "error": self.error,
-            "error_description": format!("{} (trace id {})", self.description, &trace[..8]),
+            "error_description": format!("{desc} (correlation id: {})", uuid::Uuid::new_v4()),
         });
         (self.status, Json(body)).into_response()
     }
@@ -120,11 +131,11 @@ pub async fn token(
             "MP-011: Invalid assertion. Invalid parameter value: expected an \
                         application/x-www-form-urlencoded body",
         )
-        .into_response();
+        .response(&st);
     };
     match issue(&st, &form) {
         Ok(body) => (StatusCode::OK, Json(body)).into_response(),
-        Err(e) => e.into_response(),
+        Err(e) => e.response(&st),
     }
 }
 
@@ -431,11 +442,7 @@ fn issue(st: &SimState, form: &HashMap<String, String>) -> Result<Value, MpError
             description: format!("MP-200: Token request contains invalid scopes for client: {bad}"),
         });
     }
-    // 13. the client's organisation is granted every scope (unless revoked)
-    if let Some(s) = scopes.iter().find(|s| !st.scope_granted(&client.orgnr, s)) {
-        return Err(not_granted(&client.orgnr, s));
-    }
-    // 14. consumer_org (API delegation) and authorization_details (system user)
+    // 13. consumer_org (API delegation) and authorization_details (system user)
     let party =
         |org: &str| json!({"authority": "iso6523-actorid-upis", "ID": format!("0192:{org}")});
     let mut consumer = client.orgnr.clone();
@@ -466,14 +473,10 @@ fn issue(st: &SimState, form: &HashMap<String, String>) -> Result<Value, MpError
                 .iter()
                 .any(|d| d.consumer == co && d.supplier == client.orgnr && d.scope == *s);
             if !ok {
-                return Err(MpError {
-                    status: StatusCode::FORBIDDEN,
-                    error: "access_denied",
-                    description: format!(
-                        "MP-251: Consumer {co} has not delegated access to the scope {s} to supplier {}",
-                        client.orgnr
-                    ),
-                });
+                return Err(forbidden(format!(
+                    "MP-251: Consumer {co} has not delegated access to the scope {s} to supplier {}",
+                    client.orgnr
+                )));
             }
         }
         drop(inner);
@@ -483,12 +486,24 @@ fn issue(st: &SimState, form: &HashMap<String, String>) -> Result<Value, MpError
         supplier = Some(client.orgnr.clone());
         consumer = co.to_string();
     }
+    // 14. no scope without a grant: a plain grant needs the client's organisation to hold the scope; a system
+    // user's rights come from the customer's approval (Choice: no further grant check).
+    if consumer_org.is_none() && details.is_none() {
+        if let Some(s) = scopes.iter().find(|s| !st.scope_granted(&client.orgnr, s)) {
+            return Err(not_granted(&client.orgnr, s));
+        }
+    }
     let mut token_details = None;
     if let Some(d) = details {
         let user = system_user(st, &client, d)?;
+        // Altinn's example token writes `systemuser_org` with a lowercase `id` (the request uses `ID`); the
+        // vendor stays the token's `consumer`.
         token_details = Some(json!([{
             "type": "urn:altinn:systemuser",
-            "systemuser_org": party(&user.customer_org),
+            "systemuser_org": {
+                "authority": "iso6523-actorid-upis",
+                "id": format!("0192:{}", user.customer_org),
+            },
             "systemuser_id": [user.system_user_id],
             "system_id": user.system_id,
         }]));
@@ -575,12 +590,10 @@ fn system_user(st: &SimState, client: &SimClient, d: &Value) -> Result<SystemUse
         .iter()
         .find(|u| u.customer_org == customer && u.vendor_org == client.orgnr)
         .cloned()
-        .ok_or_else(|| MpError {
-            status: StatusCode::FORBIDDEN,
-            error: "access_denied",
-            description: format!(
+        .ok_or_else(|| {
+            forbidden(format!(
                 "MP-303: No system user for systemuser_org {customer} and system owner {}",
                 client.orgnr
-            ),
+            ))
         })
 }

@@ -18,13 +18,16 @@ pub mod rules;
 mod server;
 mod skatteetaten;
 mod state;
+pub mod switches;
 pub mod testkit;
 mod tjenestepensjonsavtale;
+mod xml;
 
 pub use auth::{SCOPE_AAREG, SCOPE_INNTEKT, SCOPE_INNTEKTSMOTTAKERE, SCOPE_TJENESTEPENSJONSAVTALE};
 pub use data::Agreement;
 pub use limiter::InFlight;
 pub use state::{Delegation, ScopeRevocation, SystemUser};
+pub use switches::{SwitchDef, Switches, SWITCHES};
 
 use state::SimState;
 use std::sync::Arc;
@@ -32,6 +35,10 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+
+/// The default of the switches `expiry_tolerance_skatteetaten` and `expiry_tolerance_nav`: seconds past `exp`
+/// an API still accepts a token (NAV's sister API: Spring's 60 s clock skew).
+pub const DEFAULT_EXPIRY_TOLERANCE_SECS: i64 = 60;
 
 /// Which code Inntekt gives for "listed, but no income" (the documented conflict, §1.4.3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -88,6 +95,9 @@ pub struct SimConfig {
     pub mask_ids: bool,
     /// `data: {q: null}` or no `data` in GraphQL error answers.
     pub aareg_error_data: AaregErrorData,
+    /// Every other behaviour the documentation leaves open (`docs/simulator.md` §15). Set switches with
+    /// [`SimConfig::set_switch`], which also keeps the typed fields above in step.
+    pub switches: Switches,
 }
 
 impl SimConfig {
@@ -104,7 +114,106 @@ impl SimConfig {
             nav_window: NavWindow::default(),
             mask_ids: false,
             aareg_error_data: AaregErrorData::default(),
+            switches: Switches::default(),
         }
+    }
+
+    /// Set the switch `name` to `value` (`docs/simulator.md` §15); an unknown name or value is an error
+    /// that says what is allowed.
+    pub fn set_switch(&mut self, name: &str, value: &str) -> Result<(), String> {
+        self.switches.set(name, value)?;
+        let v = self.switches.get(name.trim()).to_string();
+        match name.trim() {
+            "token_lifetime" => self.token_lifetime_secs = self.switches.number("token_lifetime"),
+            "nav_window" => {
+                self.nav_window = if v == "avtaleforhold" {
+                    NavWindow::Avtaleforhold
+                } else {
+                    NavWindow::Virkningsperiode
+                }
+            }
+            "aareg_error_data" => {
+                self.aareg_error_data = if v == "removed" {
+                    AaregErrorData::Removed
+                } else {
+                    AaregErrorData::Null
+                }
+            }
+            "no_income_code" => {
+                self.no_income_code = if v == "403:IM-010" {
+                    NoIncomeCode::Im010
+                } else {
+                    NoIncomeCode::Im008
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Set every `name=value` item of `items` (comma-separated).
+    pub fn set_switches(&mut self, items: &str) -> Result<(), String> {
+        for item in items.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            let (n, v) = item.split_once('=').ok_or_else(|| {
+                format!(
+                    "simulator switch {item:?} is not name=value (e.g. nav_window=avtaleforhold)"
+                )
+            })?;
+            self.set_switch(n, v)?;
+        }
+        Ok(())
+    }
+
+    /// Move the typed fields (which callers may set directly) into the switch table, so both agree.
+    fn sync_switches(&mut self) {
+        let typed = [
+            ("token_lifetime", self.token_lifetime_secs.to_string()),
+            (
+                "nav_window",
+                match self.nav_window {
+                    NavWindow::Avtaleforhold => "avtaleforhold",
+                    NavWindow::Virkningsperiode => "virkningsperiode",
+                }
+                .to_string(),
+            ),
+            (
+                "aareg_error_data",
+                match self.aareg_error_data {
+                    AaregErrorData::Removed => "removed",
+                    AaregErrorData::Null => "null",
+                }
+                .to_string(),
+            ),
+            (
+                "no_income_code",
+                match self.no_income_code {
+                    NoIncomeCode::Im010 => "403:IM-010",
+                    NoIncomeCode::Im008 => "404:IM-008",
+                }
+                .to_string(),
+            ),
+        ];
+        for (n, v) in typed {
+            // Values of the typed fields are always valid switch values.
+            let _ = self.switches.set(n, &v);
+        }
+    }
+
+    /// Take the switch items (`name=value` with a switch's name) out of the `--faults` spec and apply them;
+    /// the rest stays the fault spec.
+    fn take_switches_from_faults(&mut self) -> Result<(), String> {
+        let Some(spec) = self.faults.take() else {
+            return Ok(());
+        };
+        let mut rest = Vec::new();
+        for item in spec.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+            match item.split_once('=') {
+                Some((n, v)) if switches::def(n.trim()).is_some() => self.set_switch(n, v)?,
+                _ => rest.push(item),
+            }
+        }
+        self.faults = (!rest.is_empty()).then(|| rest.join(","));
+        Ok(())
     }
 }
 
@@ -211,13 +320,13 @@ impl SimHandle {
         self.state.register_client(client);
     }
 
-    /// Take `scope` away from `consumer` (orgnr): its grants then fail with 403 MP-250. By default every
-    /// consumer is granted every scope.
+    /// Take `scope` away from `consumer` (orgnr): its grants then fail with 403 `forbidden` MP-250, however
+    /// it held the scope (docs/simulator.md §2, "No scope without a grant").
     pub fn revoke_scope(&self, consumer: &str, scope: &str) {
         self.state.set_scope_grant(consumer, scope, false);
     }
 
-    /// Undo [`SimHandle::revoke_scope`].
+    /// Grant `consumer` the `scope` explicitly (and undo [`SimHandle::revoke_scope`]).
     pub fn grant_scope(&self, consumer: &str, scope: &str) {
         self.state.set_scope_grant(consumer, scope, true);
     }
@@ -326,6 +435,9 @@ pub async fn start(cfg: SimConfig, addr: SocketAddr) -> Result<SimHandle, SimErr
         .local_addr()
         .map_err(|source| SimError::Bind { addr, source })?;
     let urls = SimUrls::new(&format!("http://{local}"));
+    let mut cfg = cfg;
+    cfg.sync_switches();
+    cfg.take_switches_from_faults().map_err(SimError::Config)?;
     let state = Arc::new(SimState::new(cfg, urls.clone())?);
     let app = server::router(state.clone());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -2,7 +2,8 @@
 //!
 //! - avtaleforhold = ⋃ over the institution's registered agreements a of
 //!   (months(a) ∩ months the employer's a-meldinger name the institution), never before 2021-01;
-//!   an open end (no `tilOgMed`, employer still naming the institution) runs to the current month.
+//!   an open agreement (no `tilOgMed`) runs to the current month; the employer's side ends at `employer_end`:
+//!   the last month with an a-melding (the default), or the current month (switch `employer_side`).
 //! - virkningsperiode = ⋃ over avtaleforhold months m of [m−15, m+1], never before 2020-01.
 
 use super::data::{Agreement, EmployerReport};
@@ -25,13 +26,14 @@ pub fn avtaleforhold(
     institution: &str,
     opplysningspliktig: &str,
     current: YearMonth,
+    employer_end: YearMonth,
 ) -> BTreeSet<YearMonth> {
     let mut employer = BTreeSet::new();
     for r in reports
         .iter()
         .filter(|r| r.institution == institution && r.opplysningspliktig == opplysningspliktig)
     {
-        let til = r.til.unwrap_or(current).min(current);
+        let til = r.til.unwrap_or(employer_end).min(employer_end);
         if r.fra <= til {
             employer.extend(YearMonth::range(r.fra, til));
         }
@@ -99,6 +101,7 @@ mod tests {
             "987654309",
             "310000108",
             ym("2026-11"),
+            ym("2026-11"),
         );
         assert_eq!(a.first(), Some(&ym("2021-01")));
         assert_eq!(a.last(), Some(&ym("2026-11")));
@@ -106,6 +109,16 @@ mod tests {
         assert_eq!(v.first(), Some(&ym("2020-01")));
         assert_eq!(v.last(), Some(&ym("2026-12")));
         assert!(!v.contains(&ym("2019-12")));
+        // The employer's side ends at the last reported month.
+        let last = avtaleforhold(
+            &agreements,
+            &reports,
+            "987654309",
+            "310000108",
+            ym("2026-11"),
+            ym("2026-10"),
+        );
+        assert_eq!(last.last(), Some(&ym("2026-10")));
         assert_eq!(
             missing(&a, ym("2020-11"), ym("2021-01")),
             vec![ym("2020-11"), ym("2020-12")]
@@ -115,7 +128,8 @@ mod tests {
             &reports,
             "987654309",
             "310000205",
-            ym("2026-11")
+            ym("2026-11"),
+            ym("2026-10")
         )
         .is_empty());
     }

@@ -12,6 +12,10 @@ use serde_json::json;
 
 pub const KORRELASJONSID: &str = "korrelasjonsid";
 
+/// Internal request header: the fault-injected latency the middleware drew for this request (milliseconds),
+/// spent by [`admit`] while holding the concurrency slot.
+pub const FAULT_LATENCY: &str = "x-dsop-sim-fault-latency-ms";
+
 /// One of the three Skatteetaten APIs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SkeApi {
@@ -100,6 +104,17 @@ pub fn feil_with_status(
     (status, Json(body)).into_response()
 }
 
+/// The refusal a `status:CODE` switch names (`outside_agreement`, `wrong_package`, ...): the Skatteetaten
+/// error body with that status and code, or a bare status when the switch names no code.
+pub fn switched(st: &SimState, switch: &str, melding: &str, headers: &HeaderMap) -> Response {
+    let (status, code) = st.cfg.switches.refusal(switch);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match code {
+        Some(c) => feil_with_status(status, c, melding, headers),
+        None => status.into_response(),
+    }
+}
+
 /// A token check plus a concurrency slot, or the error response. Injected latency (`--faults latency=`) is
 /// spent here, while the slot is held, as a slow backend would.
 pub async fn admit(
@@ -137,9 +152,10 @@ pub async fn admit(
     {
         let ok = accept.split(',').any(|t| {
             let t = t.split(';').next().unwrap_or("").trim();
-            // `application/xml` alone is refused: the simulator does not render the XML forms (Choice,
-            // docs/simulator.md §4).
-            matches!(t, "" | "*/*" | "application/*" | "application/json")
+            matches!(
+                t,
+                "" | "*/*" | "application/*" | "application/json" | "application/xml" | "text/xml"
+            )
         });
         if !ok {
             let code = match api {
@@ -150,14 +166,19 @@ pub async fn admit(
             return Err(Box::new(feil(
                 api,
                 code,
-                "Dataformatfeil: simulatoren leverer kun json (application/json)",
+                "Dataformatfeil: kun json (application/json) eller xml (application/xml) støttes",
                 headers,
             )));
         }
     }
     match st.limiter.try_acquire(api.name(), &caller.consumer) {
         Some(p) => {
-            let ms = st.faults.latency_ms(api.name());
+            let fault_ms: u64 = headers
+                .get(FAULT_LATENCY)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let ms = fault_ms + st.cfg.switches.number("latency_ms");
             if ms > 0 {
                 tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
             }

@@ -91,8 +91,10 @@ pub struct Mutable {
     pub clients: HashMap<String, SimClient>,
     /// client id → when its key / CA was registered (sim clock; MP-121 for `kid` keys older than a year).
     pub client_registered: HashMap<String, i64>,
-    /// Scope grants taken away from consumers (by default every consumer is granted every scope).
+    /// Scope grants taken away from consumers (wins over every way of being granted).
     pub revoked_scopes: Vec<ScopeRevocation>,
+    /// Scopes the API owner granted an organisation explicitly (`grant_scope`, `POST /_sim/scope-grants`).
+    pub granted_scopes: Vec<ScopeRevocation>,
     pub delegations: Vec<Delegation>,
     pub system_users: Vec<SystemUser>,
     /// jti → the grant's exp (kept until then).
@@ -185,6 +187,8 @@ pub struct PersistedState {
     pub system_users: Vec<SystemUser>,
     #[serde(default)]
     pub revoked_scopes: Vec<ScopeRevocation>,
+    #[serde(default)]
+    pub granted_scopes: Vec<ScopeRevocation>,
     #[serde(default)]
     pub clock_offset_secs: i64,
 }
@@ -279,6 +283,7 @@ impl SimState {
                 }
                 inner.system_users = saved.system_users;
                 inner.revoked_scopes = saved.revoked_scopes;
+                inner.granted_scopes = saved.granted_scopes;
                 clock_offset = saved.clock_offset_secs;
                 inner.log = log;
             }
@@ -331,27 +336,49 @@ impl SimState {
         self.save_state();
     }
 
-    /// Whether `consumer` may be given `scope` (MP-250).
+    /// Whether the API owner granted `consumer` the `scope` (else MP-250). No scope without a grant:
+    /// - an explicit grant (`grant_scope`, `POST /_sim/scope-grants`);
+    /// - a delegation of the scope by `consumer` (only a granted scope can be delegated);
+    /// - a client of `consumer`'s own registered with the scope — unless `consumer` acts as a supplier (it is
+    ///   the supplier of a delegation or the vendor of a system user): a vendor's client is registered with
+    ///   the scopes it uses for its customers, and without `consumer_org` it is refused, as at Maskinporten.
+    ///
+    /// A revocation (`revoke_scope`) wins over all three.
     pub fn scope_granted(&self, consumer: &str, scope: &str) -> bool {
-        !self
-            .lock()
-            .revoked_scopes
-            .iter()
-            .any(|r| r.consumer == consumer && r.scope == scope)
+        let inner = self.lock();
+        let is = |r: &ScopeRevocation| r.consumer == consumer && r.scope == scope;
+        if inner.revoked_scopes.iter().any(is) {
+            return false;
+        }
+        let supplier = inner.delegations.iter().any(|d| d.supplier == consumer)
+            || inner.system_users.iter().any(|u| u.vendor_org == consumer);
+        inner.granted_scopes.iter().any(is)
+            || inner
+                .delegations
+                .iter()
+                .any(|d| d.consumer == consumer && d.scope == scope)
+            || (!supplier
+                && inner
+                    .clients
+                    .values()
+                    .any(|c| c.orgnr == consumer && c.scopes.iter().any(|s| s == scope)))
     }
 
     /// Grant (`true`) or revoke (`false`) `scope` for `consumer`.
     pub fn set_scope_grant(&self, consumer: &str, scope: &str, granted: bool) {
         {
             let mut inner = self.lock();
-            inner
-                .revoked_scopes
-                .retain(|r| !(r.consumer == consumer && r.scope == scope));
-            if !granted {
-                inner.revoked_scopes.push(ScopeRevocation {
-                    consumer: consumer.into(),
-                    scope: scope.into(),
-                });
+            let is = |r: &ScopeRevocation| r.consumer == consumer && r.scope == scope;
+            inner.revoked_scopes.retain(|r| !is(r));
+            inner.granted_scopes.retain(|r| !is(r));
+            let entry = ScopeRevocation {
+                consumer: consumer.into(),
+                scope: scope.into(),
+            };
+            if granted {
+                inner.granted_scopes.push(entry);
+            } else {
+                inner.revoked_scopes.push(entry);
             }
         }
         self.save_state();
@@ -380,6 +407,16 @@ impl SimState {
         self.data.current_month()
     }
 
+    /// The last month of the employer's side of an open avtaleforhold: the last month with an a-melding
+    /// (default: an a-melding is due by the 5th of the next month), or the current month (switch `employer_side`).
+    pub fn employer_end(&self) -> YearMonth {
+        if self.cfg.switches.is("employer_side", "current_month") {
+            self.current_month()
+        } else {
+            self.data.last_reported
+        }
+    }
+
     pub fn avtaleforhold(
         &self,
         institution: &str,
@@ -392,6 +429,7 @@ impl SimState {
             institution,
             opplysningspliktig,
             self.current_month(),
+            self.employer_end(),
         )
     }
 
@@ -428,6 +466,7 @@ impl SimState {
                 delegations: inner.delegations.clone(),
                 system_users: inner.system_users.clone(),
                 revoked_scopes: inner.revoked_scopes.clone(),
+                granted_scopes: inner.granted_scopes.clone(),
                 clock_offset_secs: self.clock_offset.load(Ordering::SeqCst),
             }
         };

@@ -219,3 +219,29 @@ pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
 }
+
+/// The four scopes of the service.
+pub const ALL_SCOPES: [&str; 4] = [
+    super::SCOPE_INNTEKT,
+    super::SCOPE_INNTEKTSMOTTAKERE,
+    super::SCOPE_TJENESTEPENSJONSAVTALE,
+    super::SCOPE_AAREG,
+];
+
+/// The date the simulator tests fix as today (2026-11-26).
+pub fn test_today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default()
+}
+
+/// One institution identity (client id and orgnr of the built-in data set) per test process: RSA key
+/// generation is slow.
+pub fn institution_identity() -> &'static TestIdentity {
+    static ID: std::sync::OnceLock<TestIdentity> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        identity(
+            super::data::INSTITUTION_CLIENT_ID,
+            super::data::INSTITUTION_ORGNR,
+        )
+        .unwrap_or_else(|e| panic!("test identity: {e}"))
+    })
+}

@@ -2,7 +2,7 @@
 //! package, and the two `nav`-only validity `GET`s. POST and DELETE change what the other APIs answer next.
 
 use super::data::Agreement;
-use super::skatteetaten::{admit, feil, SkeApi};
+use super::skatteetaten::{admit, feil, switched, SkeApi};
 use super::state::SimState;
 use crate::ids::is_valid_orgnr;
 use crate::months::YearMonth;
@@ -87,9 +87,9 @@ pub async fn post(
         Err(r) => return *r,
     };
     if rp != "otp" {
-        return feil(
-            API,
-            "OTP-005",
+        return switched(
+            &st,
+            "wrong_package",
             &format!("Rettighetspakke '{rp}' kan ikke registrere avtaleforhold"),
             &headers,
         );
@@ -153,9 +153,9 @@ pub async fn delete(
         Err(r) => return *r,
     };
     if rp != "otp" {
-        return feil(
-            API,
-            "OTP-005",
+        return switched(
+            &st,
+            "wrong_package",
             &format!("Rettighetspakke '{rp}' kan ikke slette avtaleforhold"),
             &headers,
         );
@@ -184,6 +184,9 @@ pub async fn delete(
         });
         before != inner.agreements.len()
     };
+    if !removed && st.cfg.switches.is("second_delete", "200") {
+        return StatusCode::OK.into_response();
+    }
     if !removed {
         return feil(
             API,
@@ -235,9 +238,9 @@ async fn validity(
         Err(r) => return *r,
     };
     if rp != "nav" {
-        return feil(
-            API,
-            "OTP-005",
+        return switched(
+            &st,
+            "wrong_package",
             &format!("Rettighetspakke '{rp}' har ikke tilgang til gyldighetssjekk"),
             &headers,
         );
