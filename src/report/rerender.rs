@@ -54,16 +54,16 @@ pub fn load_run(dir: &Path, lang: Lang) -> Result<RunReport, ReportError> {
         }
         return read_results(&results);
     }
-    let events = crate::events::journal::read(&journal).map_err(|e| ReportError::Io {
-        path: journal.clone(),
-        source: e,
-    })?;
-    let mut report = Aggregator::replay(&events).report(lang).ok_or_else(|| {
-        input_err(
-            &journal,
-            "the journal has no run_started event: it cannot be rendered",
-        )
-    })?;
+    let events =
+        crate::events::journal::read(&journal).map_err(|e| input_err(&journal, e.to_string()))?;
+    let mut report = Aggregator::replay(&events.events)
+        .report(lang)
+        .ok_or_else(|| {
+            input_err(
+                &journal,
+                "the journal has no run_started event: it cannot be rendered",
+            )
+        })?;
     // A journal from before run_started carried the run's context: take it from results.json.
     if report.context == RunContext::default() && results.is_file() {
         report.context = read_results(&results)?.context;
@@ -302,6 +302,39 @@ pub fn read_workbook_human(path: &Path) -> Result<WorkbookHuman, ReportError> {
     Ok(out)
 }
 
+/// Where `report DIR` writes: never into a run's own folder. By default a new folder beside the (last)
+/// source that names it: `<run>.report-<timestamp>`, or `<last run>.merged-<timestamp>` when merging.
+fn out_dir(dir: &Path, opts: &RerenderOptions) -> Result<PathBuf, ReportError> {
+    let out = match &opts.out {
+        Some(o) => o.clone(),
+        None => {
+            let src = opts.merge.last().map(PathBuf::as_path).unwrap_or(dir);
+            let name = src
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "run".into());
+            let kind = if opts.merge.is_empty() {
+                "report"
+            } else {
+                "merged"
+            };
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            src.with_file_name(format!("{name}.{kind}-{stamp}"))
+        }
+    };
+    if out.join(JOURNAL).exists() {
+        return Err(input_err(
+            &out,
+            "is a run folder: report DIR never overwrites a run's files; give another --out",
+        ));
+    }
+    std::fs::create_dir_all(&out).map_err(|e| ReportError::Io {
+        path: out.clone(),
+        source: e,
+    })?;
+    Ok(out)
+}
+
 /// Render every report of run folder `dir` again (merged with `opts.merge`); returns the files written.
 pub fn rerender(dir: &Path, opts: &RerenderOptions) -> Result<Vec<PathBuf>, ReportError> {
     rerender_with_warnings(dir, opts).map(|(files, _)| files)
@@ -337,15 +370,7 @@ pub fn rerender_with_warnings(
         }
         human.deviations = h.deviations;
     }
-    let out = match &opts.out {
-        Some(o) => o.clone(),
-        None if opts.merge.is_empty() => dir.to_path_buf(),
-        None => opts
-            .merge
-            .last()
-            .map(|d| d.join("merged"))
-            .unwrap_or_else(|| dir.join("merged")),
-    };
+    let out = out_dir(dir, opts)?;
     let ropts = ReportOptions {
         lang: opts.lang,
         mask_ids: opts.mask_ids,
