@@ -1,6 +1,9 @@
 //! Each exit code of `run` (0 and 2 are also covered by e2e_run.rs): 1 deviation, 3 environment error or
 //! not run, 130 interrupted. Workbooks are built from the bundled source with one change each.
 
+mod common;
+
+use common::case;
 use dsop_harness::workbook::source::{load_source, Source};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -38,15 +41,6 @@ fn run(args: &[&str], wb: &Path, reports: &Path) -> (i32, serde_json::Value, Str
         .map(|b| serde_json::from_slice(&b).unwrap())
         .unwrap_or(serde_json::Value::Null);
     (out.status.code().unwrap_or(-1), results, text)
-}
-
-fn case<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    r["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::harness;
+use common::{case, expect_exit, harness};
 use dsop_harness::events::Event;
 use std::path::{Path, PathBuf};
 
@@ -23,15 +23,6 @@ fn run(reports: &Path, extra: &[&str]) -> (i32, PathBuf, String) {
 
 fn results(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap()
-}
-
-fn case<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    r["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()
 }
 
 fn events(dir: &Path) -> Vec<Event> {
@@ -150,12 +141,7 @@ fn a_torn_last_line_is_cut_off_by_resume() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     // Every line parses again: the torn line was cut off before the resumed run appended.
     let evs = events(&dir);
     assert!(matches!(evs.last(), Some(Event::RunFinished { .. })));

@@ -97,10 +97,7 @@ fn history_line(run: &RunReport, c: &CaseResult, lang: Lang) -> String {
         .unwrap_or_else(|| super::text::oslo_datetime(&run.started));
     let mut s = format!(
         "{when} · {} {} · {} · {}",
-        match lang {
-            Lang::Nb => "kjøring",
-            Lang::En => "run",
-        },
+        super::i18n::Labels::for_lang(lang).run_word,
         run.run_id,
         c.status.label(lang),
         super::text::actual(c.actual_http, c.actual_code.as_deref())
@@ -157,18 +154,7 @@ pub fn merge_runs(runs: &[RunReport], lang: Lang) -> (RunReport, BTreeMap<String
         .iter()
         .map(|r| format!("{} ({})", r.run_id, super::text::oslo_datetime(&r.started)))
         .collect();
-    notes.push(match lang {
-        Lang::Nb => format!(
-            "Samlet rapport over {} kjøringer: {}. For hver testcase gjelder resultatet fra den siste kjøringen som kjørte den; tidligere forsøk er listet under testcasen.",
-            runs.len(),
-            ids.join(", ")
-        ),
-        Lang::En => format!(
-            "Combined report of {} runs: {}. For each test case the result of the latest run that ran it counts; earlier attempts are listed under the case.",
-            runs.len(),
-            ids.join(", ")
-        ),
-    });
+    notes.push(super::i18n::merged_note(runs.len(), &ids.join(", "), lang));
     let mut envs: Vec<&str> = runs.iter().map(|r| r.env.as_str()).collect();
     envs.dedup();
     let summary = Summary::of(cases.iter().map(|c| &c.status));
