@@ -51,9 +51,11 @@ pub const ENVIRONMENT_CODES: [&str; 14] = [
 static MP_CODE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"MP-\d{3}").expect("static regex"));
 
+/// A short technical summary of an answer, in no reader's language (the notes carry the words): status, code,
+/// the agency's own message, the JSON keys or the size of a body that is not JSON; for no answer, its kind.
 fn summarize(ex: &Exchange) -> String {
     if let Some(t) = &ex.transport {
-        return format!("ingen HTTP-respons ({}): {}", t.kind, t.message);
+        return format!("{}: {}", t.kind, t.message);
     }
     let mut s = format!("HTTP {}", ex.status.unwrap_or(0));
     if let Some(c) = &ex.error_code {
@@ -74,7 +76,7 @@ fn summarize(ex: &Exchange) -> String {
             s.push_str(&format!(", JSON {{{}}}", keys.join(", ")));
         }
     } else if ex.body_len > 0 {
-        s.push_str(&format!(", {} bytes (ikke JSON)", ex.body_len));
+        s.push_str(&format!(", {} bytes", ex.body_len));
     }
     s
 }
