@@ -2,8 +2,7 @@
 //! run stops (the executor against the embedded simulator, with a journal that fails for writes).
 
 use dsop_harness::apis::retry::RetryPolicy;
-use dsop_harness::auth::{KeyMaterial, MaskinportenClient};
-use dsop_harness::bootstrap::{self, SIM_CLIENT_ID, SIM_INSTITUTION_NAME, SIM_INSTITUTION_ORGNR};
+use dsop_harness::bootstrap::{self, SIM_INSTITUTION_NAME, SIM_INSTITUTION_ORGNR};
 use dsop_harness::events::{Event, EventSink};
 use dsop_harness::model::Status;
 use dsop_harness::note::Note;
@@ -33,15 +32,7 @@ async fn a_failed_journal_write_stops_the_write_and_the_run() {
         .unwrap();
     let urls = sim.urls().clone();
     let http = dsop_harness::apis::http_client(Duration::from_secs(5)).unwrap();
-    let mp = MaskinportenClient::new(
-        http.clone(),
-        &urls.maskinporten_issuer,
-        &urls.token_endpoint,
-        SIM_CLIENT_ID,
-        KeyMaterial::Certificate(id.cert),
-        dsop_harness::model::Delegation::None,
-        None,
-    );
+    let mp = bootstrap::sim_maskinporten(http.clone(), &urls, id.cert);
     mp.set_clock_offset(sim.now() - chrono::Utc::now().timestamp());
     let wb_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("testcases/integrasjonstest-ajourhold-otp.xlsx");
