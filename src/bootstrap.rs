@@ -53,6 +53,23 @@ pub async fn start_embedded(cfg: SimConfig, id: &SimIdentity) -> Result<Arc<SimH
     Ok(Arc::new(handle))
 }
 
+/// The Maskinporten client of the synthetic institution, against the simulator at `urls`.
+pub fn sim_maskinporten(
+    http: reqwest::Client,
+    urls: &crate::sim::SimUrls,
+    cert: BusinessCert,
+) -> crate::auth::MaskinportenClient {
+    crate::auth::MaskinportenClient::new(
+        http,
+        &urls.maskinporten_issuer,
+        &urls.token_endpoint,
+        SIM_CLIENT_ID,
+        crate::auth::KeyMaterial::Certificate(cert),
+        crate::model::Delegation::None,
+        None,
+    )
+}
+
 /// The admin endpoints of a simulator running as its own process (`/_sim/clients`, `/_sim/clock`).
 #[derive(Clone)]
 pub struct ExternalSim {

@@ -427,6 +427,10 @@ pub struct CaseResult {
     /// The note of a case decided without a call, as typed values (a run case's note comes from its steps).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<crate::note::Note>,
+    /// Why the case ended as it did, machine-readable: `outcome_unknown` for a write that may have been
+    /// carried out (an environment error whose effect is unknown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub started: Option<DateTime<Utc>>,
     pub finished: Option<DateTime<Utc>>,
     pub steps: Vec<StepResult>,

@@ -57,6 +57,8 @@ pub enum Note {
     OpaqueToken,
     /// A write's transport failed after it may have been sent: not re-sent.
     WriteMaybeDone,
+    /// The call got 401 and the client renewed its token before trying again.
+    RenewedAfter401,
     /// The step needed several attempts.
     Attempts { n: u32 },
     /// MP-02: how many tokens were fetched within and after the lifetime.
@@ -69,8 +71,34 @@ pub enum Note {
     TokenNotReused,
     /// MP-02: the token was not renewed before expiry (or the call got 401).
     TokenNotRenewed,
+    /// A write whose outcome is unknown: it may have been carried out (no complete answer after it was
+    /// sent, or a 5xx). Reason `outcome_unknown` in results.json.
+    OutcomeUnknown { detail: String },
+    /// A write re-sent once with the identical body after an unknown outcome; the second answer counts.
+    WriteResent,
+    /// A key, certificate or configuration problem of our own (e.g. the grant could not be signed).
+    LocalSetup { detail: String },
+    /// The journal line that must precede a write could not be written: the write was not sent.
+    JournalFailed { detail: String },
+    /// The run stopped before this case: `cause` says why.
+    RunStopped { cause: Box<Note> },
     /// Text from outside the runner (assertion messages, which quote the workbook).
     Text { text: String },
+}
+
+impl Note {
+    /// The machine-readable reason results.json carries for this note, if any.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self {
+            Note::OutcomeUnknown { .. } | Note::WriteOutcomeUnknownBeforeResume { .. } => {
+                Some("outcome_unknown")
+            }
+            Note::RunStopped { cause } => cause.reason(),
+            Note::JournalFailed { .. } => Some("journal_write_failed"),
+            Note::LocalSetup { .. } => Some("local_setup"),
+            _ => None,
+        }
+    }
 }
 
 /// A note on the run as a whole.

@@ -286,7 +286,30 @@ fn report_renders_every_report_again_from_the_journal() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let files: Vec<String> = std::fs::read_dir(&dir)
+    // The reports go to a new folder that names the run; the run's own files are never overwritten.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let first = PathBuf::from(
+        stdout
+            .lines()
+            .next()
+            .expect("report prints the files it wrote"),
+    );
+    let rendered = first.parent().unwrap().to_path_buf();
+    assert_ne!(rendered, dir);
+    let run_name = dir.file_name().unwrap().to_str().unwrap();
+    assert!(
+        rendered
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with(run_name),
+        "{rendered:?}"
+    );
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(kept, before, "the run's results.json is untouched");
+    let files: Vec<String> = std::fs::read_dir(&rendered)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
@@ -297,7 +320,7 @@ fn report_renders_every_report_again_from_the_journal() {
     );
     assert!(files.iter().any(|f| f == "rapport.html"), "{files:?}");
     let after: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(rendered.join("results.json")).unwrap()).unwrap();
     let statuses = |r: &serde_json::Value| -> Vec<(String, String)> {
         r["cases"]
             .as_array()

@@ -4,6 +4,7 @@
 mod certs;
 mod common;
 
+use common::case;
 use dsop_harness::workbook::source::{load_source, Source};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -35,15 +36,6 @@ fn run(args: &[&str], wb: &Path, reports: &Path) -> (i32, serde_json::Value, Str
         .map(|b| serde_json::from_slice(&b).unwrap())
         .unwrap_or(serde_json::Value::Null);
     (code, results, text)
-}
-
-fn case<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    r["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .unwrap()
 }
 
 #[test]

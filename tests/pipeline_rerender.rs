@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::harness;
+use common::{expect_exit, harness};
 use dsop_harness::events::Event;
 use dsop_harness::model::{Lang, RunReport};
 use std::path::{Path, PathBuf};
@@ -15,12 +15,7 @@ fn live_run(reports: &Path, lang: &str) -> PathBuf {
         .arg(reports)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    expect_exit(&out, 0);
     reports.join(std::fs::read_link(reports.join("latest")).unwrap())
 }
 

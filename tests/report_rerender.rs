@@ -52,9 +52,16 @@ fn rerenders_from_the_journal() {
     run_dir(d.path(), &r, true);
     let files = report::rerender(d.path(), &RerenderOptions::default()).unwrap();
     assert_eq!(files.len(), 4);
-    let back: RunReport =
-        serde_json::from_slice(&std::fs::read(d.path().join(report::RESULTS_JSON)).unwrap())
-            .unwrap();
+    // A new folder beside the run, named after it: the run's own files are never overwritten.
+    let out = files[0].parent().unwrap();
+    assert_ne!(out, d.path());
+    assert!(out
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with(d.path().file_name().unwrap().to_str().unwrap()));
+    let back: RunReport = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
     // The run notes are the aggregator's (worded from run_started); everything else is the journal's.
     assert_eq!(
         back.notes,
@@ -73,13 +80,11 @@ fn rerenders_from_the_journal() {
     // Without results.json the journal alone is enough (the context is in run_started).
     let d2 = tempfile::tempdir().unwrap();
     run_dir(d2.path(), &r, false);
-    report::rerender(d2.path(), &RerenderOptions::default()).unwrap();
-    let back: RunReport =
-        serde_json::from_slice(&std::fs::read(d2.path().join(report::RESULTS_JSON)).unwrap())
-            .unwrap();
+    let files = report::rerender(d2.path(), &RerenderOptions::default()).unwrap();
+    let back: RunReport = serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
     assert_eq!(back.cases, r.cases);
     assert_eq!(back.verdict, r.verdict);
-    let html = std::fs::read_to_string(d2.path().join(report::HTML)).unwrap();
+    let html = std::fs::read_to_string(files[0].with_file_name(report::HTML)).unwrap();
     assert!(html.contains("SIMULERT KJØRING"));
 }
 
@@ -154,8 +159,9 @@ fn workbook_human_fields_reach_docx_and_html() {
         workbook: Some(wb),
         ..Default::default()
     };
-    report::rerender(d.path(), &opts).unwrap();
-    let html = std::fs::read_to_string(d.path().join(report::HTML)).unwrap();
+    let files = report::rerender(d.path(), &opts).unwrap();
+    let out = files[0].parent().unwrap();
+    let html = std::fs::read_to_string(out.join(report::HTML)).unwrap();
     assert!(
         html.contains("Rette periodeberegning &amp; kjøre på nytt"),
         "tiltak"
@@ -164,8 +170,7 @@ fn workbook_human_fields_reach_docx_and_html() {
     assert!(html.contains("Ola Testleder"));
     assert!(html.contains("Kari Direktør"));
     assert!(html.contains("BITS-2026-0042"));
-    let mut z =
-        zip::ZipArchive::new(std::fs::File::open(d.path().join(report::DOCX)).unwrap()).unwrap();
+    let mut z = zip::ZipArchive::new(std::fs::File::open(out.join(report::DOCX)).unwrap()).unwrap();
     let mut doc = String::new();
     std::io::Read::read_to_string(&mut z.by_name("word/document.xml").unwrap(), &mut doc).unwrap();
     assert!(doc.contains("Rette periodeberegning &amp; kjøre på nytt"));

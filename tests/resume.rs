@@ -149,11 +149,11 @@ fn resume_after_kill_does_not_repeat_finished_cases() {
     }
 }
 
-#[test]
-fn a_write_with_unknown_outcome_is_not_sent_again() {
+/// Kill a run while TPA-01's POST (the plan's first write) hangs in the simulator; resume with `extra`.
+/// Returns the exit code, TPA-01's result, and how often its POST was sent in all.
+fn kill_during_first_post_and_resume(extra: &[&str]) -> (i32, serde_json::Value, usize) {
     let tmp = tempfile::tempdir().unwrap();
     let reports = tmp.path().join("reports");
-    // TPA-01 (a POST) runs first and hangs in the simulator; kill while it is in flight.
     let dir = start_and_kill(
         &reports,
         &["--faults", "latency=5000ms@tjenestepensjonsavtale"],
@@ -162,20 +162,40 @@ fn a_write_with_unknown_outcome_is_not_sent_again() {
                 .any(|e| e["event"] == "attempt_started" && e["case_id"] == "TPA-01")
         },
     );
-    let (code, r) = resume(&dir);
+    let (code, r) = resume_with(&dir, extra);
     let tpa = r["cases"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["id"] == "TPA-01")
-        .unwrap();
-    assert_eq!(tpa["status"], "environment_error", "{tpa}");
-    assert!(tpa["note"].as_str().unwrap().contains("ukjent"), "{tpa}");
-    assert_eq!(code, 3);
+        .unwrap()
+        .clone();
     let sent = events(&dir)
         .iter()
         .filter(|e| e["event"] == "attempt_started" && e["case_id"] == "TPA-01")
         .count();
+    (code, tpa, sent)
+}
+
+#[test]
+fn a_write_with_unknown_outcome_is_re_sent_once_on_resume() {
+    let (code, tpa, sent) = kill_during_first_post_and_resume(&[]);
+    assert_eq!(tpa["status"], "ok", "{tpa}");
+    assert!(
+        tpa["note"].as_str().unwrap().contains("identisk innhold"),
+        "{tpa}"
+    );
+    assert_eq!(sent, 2, "sent before the kill, and once more on resume");
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn with_strict_writes_a_write_with_unknown_outcome_is_not_sent_again() {
+    let (code, tpa, sent) = kill_during_first_post_and_resume(&["--strict-writes"]);
+    assert_eq!(tpa["status"], "environment_error", "{tpa}");
+    assert_eq!(tpa["reason"], "outcome_unknown", "{tpa}");
+    assert!(tpa["note"].as_str().unwrap().contains("ukjent"), "{tpa}");
+    assert_eq!(code, 3);
     assert_eq!(sent, 1, "the POST was sent again");
 }
 

@@ -52,6 +52,7 @@ fn case(id: &str, api: Api, status: Status, steps: Vec<StepResult>) -> CaseResul
         attempts: 1,
         note: (status != Status::Ok).then(|| format!("{id} note")),
         notes: Vec::new(),
+        reason: None,
         started: Some(Utc.with_ymd_and_hms(2026, 11, 26, 9, 30, 0).unwrap()),
         finished: None,
         steps,

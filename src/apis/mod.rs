@@ -4,6 +4,7 @@
 pub mod aareg;
 pub mod inntekt;
 pub mod inntektsmottakere;
+pub mod retry;
 pub mod tjenestepensjonsavtale;
 
 use crate::model::Api;
@@ -339,8 +340,12 @@ impl ApiClient {
                     .headers()
                     .get("retry-after")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .and_then(|v| retry::parse_retry_after(v, chrono::Utc::now()));
+                let declared_json = resp
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("json"));
                 let header_corr = resp
                     .headers()
                     .get("correlation-id")
@@ -351,6 +356,17 @@ impl ApiClient {
                     Ok(bytes) => {
                         ex.body_len = bytes.len();
                         ex.body = serde_json::from_slice(&bytes).ok();
+                        // A body that does not parse as its declared content type is no answer.
+                        if declared_json && !bytes.is_empty() && ex.body.is_none() {
+                            ex.transport = Some(TransportError {
+                                kind: "unparsable".into(),
+                                maybe_sent: true,
+                                message: format!(
+                                    "the {} bytes of the answer are not the JSON its Content-Type declares",
+                                    bytes.len()
+                                ),
+                            });
+                        }
                         match call.api() {
                             Api::AaregOtp => {
                                 aareg::parse_errors(&mut ex);

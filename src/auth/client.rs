@@ -292,9 +292,9 @@ impl MaskinportenClient {
         })
     }
 
-    /// A token for `scope`, from the cache while fresh, else a new one (token requests are reads: a
-    /// connection error, timeout, 429 or 503 is retried, up to 3 attempts). Concurrent callers for one scope
-    /// wait for one fetch.
+    /// A token for `scope`, from the cache while fresh, else a new one. Token requests are reads under the one
+    /// retry policy (`crate::apis::retry`): transport errors, timeouts, 429 and 5xx are retried. Concurrent
+    /// callers for one scope wait for one fetch.
     pub async fn token(&self, scope: &str) -> Result<Secret<String>, AuthError> {
         let slot = self.slot(scope);
         let mut cached = slot.lock().await;
@@ -315,29 +315,32 @@ impl MaskinportenClient {
                 "renewing the Maskinporten token before it expires"
             );
         }
+        // The one retry policy (crate::apis::retry): every attempt is a new grant with a new jti.
+        let policy = crate::apis::retry::RetryPolicy::default();
+        let first = std::time::Instant::now();
         let mut attempt = 0;
         let (resp, obtained_at) = loop {
             attempt += 1;
             let sent_at = self.now();
-            match self.request(scope).await {
-                Ok(r) if (r.status == 429 || r.status == 503) && attempt < 3 => {
-                    tracing::debug!(
-                        scope,
-                        status = r.status,
-                        attempt,
-                        "retrying the token request"
-                    );
+            let r = self.request(scope).await;
+            let outcome = match &r {
+                Ok(t) => crate::apis::retry::Attempt::Status {
+                    status: t.status,
+                    retry_after: None,
+                },
+                Err(AuthError::Transport { .. }) => {
+                    crate::apis::retry::Attempt::NoAnswer { maybe_sent: true }
                 }
-                Err(AuthError::Transport { .. }) if attempt < 3 => {
-                    tracing::debug!(
-                        scope,
-                        attempt,
-                        "retrying the token request after a transport error"
-                    );
+                Err(_) => break (r?, sent_at),
+            };
+            match policy.decide(false, attempt, first.elapsed(), &outcome, false) {
+                crate::apis::retry::Decision::Stop => break (r?, sent_at),
+                crate::apis::retry::Decision::Retry(d)
+                | crate::apis::retry::Decision::Resend(d) => {
+                    tracing::debug!(scope, attempt, ?outcome, "retrying the token request");
+                    tokio::time::sleep(d).await;
                 }
-                other => break (other?, sent_at),
             }
-            tokio::time::sleep(Duration::from_millis(200 * (1 << attempt))).await;
         };
         if let Some(err) = resp.refusal() {
             *cached = None;

@@ -264,6 +264,10 @@ pub struct RunArgs {
     /// Run the deviations and environment errors of an earlier run folder again, into a new folder.
     #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub rerun_failed: Option<PathBuf>,
+    /// Never re-send a write (Tjenestepensjonsavtale POST or DELETE) whose outcome is unknown; by default it
+    /// is re-sent once with the identical body, in the run and on --resume.
+    #[arg(long)]
+    pub strict_writes: bool,
     /// Do not run doctor's fast checks before a test or prod run.
     #[arg(long)]
     pub skip_doctor: bool,
@@ -523,6 +527,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
         case_timeout: std::time::Duration::from_secs(a.case_timeout),
         request_timeout: a.timeout.map(std::time::Duration::from_secs),
         rerun_failed: a.rerun_failed,
+        strict_writes: a.strict_writes,
         workbook: workbook_path(a.workbook, &a.reports),
         env: a.env,
         today: a.today,
@@ -578,6 +583,9 @@ fn finish_run(r: Result<run::RunOutcome, run::RunError>) -> i32 {
     match r {
         Ok(o) => {
             o.warnings.iter().for_each(|w| eprintln!("warning: {w}"));
+            if let Some(e) = &o.error {
+                eprintln!("error: {e}");
+            }
             if let Some(d) = &o.dir {
                 eprintln!("reports written to {}", d.display());
             }

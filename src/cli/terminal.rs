@@ -123,6 +123,27 @@ impl EventSink for Terminal {
                     "resuming: {finished_before} cases were already finished"
                 ))?;
             }
+            // Every attempt that is retried is shown (every attempt is in the journal).
+            Event::AttemptFinished {
+                case_id,
+                step,
+                attempt,
+                http,
+                code,
+                error,
+                will_retry: true,
+                ..
+            } => {
+                let what = match (http, code, error) {
+                    (_, _, Some(e)) => e.clone(),
+                    (Some(h), Some(c), None) => format!("HTTP {h} {c}"),
+                    (Some(h), None, None) => format!("HTTP {h}"),
+                    (None, _, None) => "no answer".into(),
+                };
+                let text =
+                    format!("  {case_id} step {step}, attempt {attempt}: {what}; trying again");
+                self.line(&self.paint(&text, "90"))?;
+            }
             Event::CaseFinished { result } => {
                 // A case left out by the selection counts on the bar without a line of its own.
                 if result.notes.first() != Some(&Note::NotSelected) {

@@ -46,16 +46,50 @@ impl EventSink for Journal {
     }
 }
 
-/// Read a journal back (for `report DIR` and `--resume`). A torn last line (a crash mid-write) is skipped.
-pub fn read(path: &Path) -> std::io::Result<Vec<Event>> {
+/// A journal read back: its events, and where a torn last line starts (a crash in the middle of writing it).
+#[derive(Debug, Default)]
+pub struct Read {
+    pub events: Vec<Event>,
+    /// The byte offset of a torn last line, if there is one (`--resume` truncates the file there).
+    pub torn_at: Option<u64>,
+}
+
+/// Read a journal back (for `report DIR` and `--resume`). Only a torn last line (no newline at its end,
+/// not parseable) is tolerated; any other line that does not parse is an error naming its line number.
+pub fn read(path: &Path) -> std::io::Result<Read> {
     let text = std::fs::read_to_string(path)?;
-    let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        if let Ok(e) = serde_json::from_str(line) {
-            out.push(e);
+    let mut out = Read::default();
+    let mut offset = 0u64;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    for (i, raw) in lines.iter().enumerate() {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let start = offset;
+        offset += raw.len() as u64;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(e) => out.events.push(e),
+            Err(_) if i + 1 == lines.len() && !raw.ends_with('\n') => out.torn_at = Some(start),
+            Err(e) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "line {}: not an event of dsop-harness ({e}); the journal is damaged and cannot be trusted",
+                        i + 1
+                    ),
+                ))
+            }
         }
     }
     Ok(out)
+}
+
+/// Cut a torn last line off before appending (`--resume`).
+pub fn truncate_torn(path: &Path, torn_at: u64) -> std::io::Result<()> {
+    let f = std::fs::OpenOptions::new().write(true).open(path)?;
+    f.set_len(torn_at)?;
+    f.sync_all()
 }
 
 /// What an interrupted run's journal says: how it started, which cases finished, and which writes were
@@ -68,8 +102,8 @@ pub struct ResumeState {
     pub workbook: Option<crate::model::WorkbookRef>,
     pub started: Option<chrono::DateTime<chrono::Utc>>,
     pub finished: std::collections::HashMap<String, crate::model::CaseResult>,
-    /// case id -> the operation whose outcome is unknown.
-    pub unknown_writes: std::collections::HashMap<String, String>,
+    /// case id -> the write whose outcome is unknown: its operation and step.
+    pub unknown_writes: std::collections::HashMap<String, (String, u32)>,
     /// True when the journal ends with a run_finished event that was not an interruption.
     pub complete: bool,
 }
@@ -119,9 +153,9 @@ pub fn resume_state(events: &[Event]) -> ResumeState {
             _ => {}
         }
     }
-    for ((case, _, _), op) in open_writes {
+    for ((case, step, _), op) in open_writes {
         if !st.finished.contains_key(&case) {
-            st.unknown_writes.insert(case, op);
+            st.unknown_writes.insert(case, (op, step));
         }
     }
     st

@@ -58,6 +58,7 @@ pub fn note(n: &Note) -> String {
         Note::WriteMaybeDone => "the write may have been carried out; it is not sent again. Check the \
                                  avtaleforhold before a new run"
             .into(),
+        Note::RenewedAfter401 => "got 401 and renewed the token before the next attempt".into(),
         Note::Attempts { n } => format!("{n} attempts"),
         Note::TokensFetched {
             within,
@@ -71,6 +72,18 @@ pub fn note(n: &Note) -> String {
         Note::TokenNotRenewed => {
             "the token was not renewed before it expired (or the call got 401)".into()
         }
+        Note::OutcomeUnknown { detail } => format!(
+            "the outcome of the write is unknown ({detail}): it may have been carried out. Check the \
+             avtaleforhold (avtalereferanse and opplysningspliktig) before a new run"
+        ),
+        Note::WriteResent => {
+            "sent once more with the identical body after an unknown outcome; the second answer counts".into()
+        }
+        Note::LocalSetup { detail } => format!("key, certificate or configuration: {detail}"),
+        Note::JournalFailed { detail } => format!(
+            "the journal could not be written before the write ({detail}); the call was not sent and the run stopped"
+        ),
+        Note::RunStopped { cause } => format!("the run stopped: {}", note(cause)),
         Note::Text { text } => text.clone(),
     }
 }

@@ -70,6 +70,15 @@ pub fn word_case(c: &mut CaseResult, lang: Lang) {
     if !c.notes.is_empty() || c.steps.iter().any(|s| !s.notes.is_empty()) {
         c.note = case_note(c, lang);
     }
+    let deciding = match c.notes.is_empty() {
+        true => deciding_step(&c.steps)
+            .map(|s| s.notes.as_slice())
+            .unwrap_or_default(),
+        false => c.notes.as_slice(),
+    };
+    if let Some(r) = deciding.iter().find_map(|n| n.reason()) {
+        c.reason = Some(r.to_string());
+    }
     for s in &mut c.steps {
         if !s.notes.is_empty() {
             s.note = Some(notes(&s.notes, lang));

@@ -56,6 +56,7 @@ pub fn note(n: &Note) -> String {
         Note::WriteMaybeDone => "skrivekallet kan ha blitt utført; det sendes ikke på nytt. Sjekk avtaleforholdet \
                                  før ny kjøring"
             .into(),
+        Note::RenewedAfter401 => "fikk 401 og fornyet tokenet før neste forsøk".into(),
         Note::Attempts { n } => format!("{n} forsøk"),
         Note::TokensFetched {
             within,
@@ -67,6 +68,18 @@ pub fn note(n: &Note) -> String {
         ),
         Note::TokenNotReused => "tokenet ble ikke gjenbrukt innenfor levetiden".into(),
         Note::TokenNotRenewed => "tokenet ble ikke fornyet før utløp (eller kallet fikk 401)".into(),
+        Note::OutcomeUnknown { detail } => format!(
+            "utfallet av skrivekallet er ukjent ({detail}): det kan ha blitt utført. Sjekk avtaleforholdet \
+             (avtalereferanse og opplysningspliktig) før en ny kjøring"
+        ),
+        Note::WriteResent => {
+            "sendt én gang til med identisk innhold etter et ukjent utfall; det andre svaret gjelder".into()
+        }
+        Note::LocalSetup { detail } => format!("nøkkel, sertifikat eller konfigurasjon: {detail}"),
+        Note::JournalFailed { detail } => format!(
+            "journalen kunne ikke skrives før skrivekallet ({detail}); kallet ble ikke sendt og kjøringen stoppet"
+        ),
+        Note::RunStopped { cause } => format!("kjøringen stoppet: {}", note(cause)),
         Note::Text { text } => text.clone(),
     }
 }

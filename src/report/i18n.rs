@@ -30,6 +30,85 @@ pub fn sim_banner_text(lang: Lang) -> &'static str {
     }
 }
 
+/// The first sentence of the conclusion: the verdict, mandatory cases OK of all, cases OK of all.
+pub fn verdict_sentence(
+    verdict: &str,
+    (ok, mandatory): (usize, usize),
+    (ok_total, total): (usize, usize),
+    lang: Lang,
+) -> String {
+    match lang {
+        Lang::Nb => format!(
+            "Samlet vurdering: {verdict}. {ok} av {mandatory} obligatoriske testcaser har resultat OK; {ok_total} av \
+             {total} testcaser totalt."
+        ),
+        Lang::En => format!(
+            "Overall verdict: {verdict}. {ok} of {mandatory} mandatory test cases are OK; {ok_total} of {total} test \
+             cases in total."
+        ),
+    }
+}
+
+/// The mandatory cases that are not OK (`list`), and what that means for the confirmation to Bits.
+pub fn mandatory_not_ok(list: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Nb => format!(
+            "Følgende obligatoriske testcaser har ikke resultat OK: {list}. Pensjonsinnretningen kan derfor ikke \
+             bekrefte overfor Bits at integrasjonstesten er fullført (C-7) før disse er rettet og kjørt på nytt med \
+             resultat OK."
+        ),
+        Lang::En => format!(
+            "The following mandatory test cases are not OK: {list}. The pension institution can therefore not \
+             confirm to Bits that the integration test is complete (C-7) until they have been fixed and rerun \
+             with the result OK."
+        ),
+    }
+}
+
+/// The recommended (not mandatory) cases with a deviation or an environment error.
+pub fn optional_not_ok(list: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Nb => format!(
+            "Anbefalte (ikke obligatoriske) testcaser med avvik eller miljøfeil: {list}. De påvirker ikke den \
+             samlede vurderingen, men er beskrevet i kapittel 8."
+        ),
+        Lang::En => format!(
+            "Recommended (not mandatory) test cases with a deviation or an environment error: {list}. They do not \
+             affect the overall verdict but are described in section 8."
+        ),
+    }
+}
+
+/// The run note of a report merged from several runs (`ids`: the runs, oldest first).
+pub fn merged_note(n: usize, ids: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Nb => format!(
+            "Samlet rapport over {n} kjøringer: {ids}. For hver testcase gjelder resultatet fra den siste \
+             kjøringen som kjørte den; tidligere forsøk er listet under testcasen."
+        ),
+        Lang::En => format!(
+            "Combined report of {n} runs: {ids}. For each test case the result of the latest run that ran it \
+             counts; earlier attempts are listed under the case."
+        ),
+    }
+}
+
+/// "29 (17 mandatory)".
+pub fn cases_with_mandatory(total: usize, mandatory: usize, lang: Lang) -> String {
+    match lang {
+        Lang::Nb => format!("{total} ({mandatory} obligatoriske)"),
+        Lang::En => format!("{total} ({mandatory} mandatory)"),
+    }
+}
+
+/// A deviation's detail: what was expected and what came.
+pub fn expected_got(expected: &str, got: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Nb => format!("Forventet {expected}, fikk {got}."),
+        Lang::En => format!("Expected {expected}, got {got}."),
+    }
+}
+
 /// How the institution's calls are authorised, in words.
 pub fn delegation_text(d: Delegation, lang: Lang) -> &'static str {
     match (d, lang) {
@@ -173,6 +252,8 @@ pub struct Labels {
     pub history: &'static str,
     /// Label of the Bits case number (document information).
     pub bits_case: &'static str,
+    /// "run" in a case's history line.
+    pub run_word: &'static str,
 
     // The keys and fixed sentences of the report's fact tables and conclusion (view.rs).
     pub conclusion_simulated: &'static str,
@@ -297,6 +378,7 @@ impl Labels {
                 verdict: "Samlet vurdering",
                 history: "Tidligere forsøk",
                 bits_case: "Bits saksnummer",
+                run_word: "kjøring",
                 conclusion_simulated: "Kjøringen er gjort mot dsop-harness sin innebygde simulator. Denne konklusjonen kan derfor ikke \
                  brukes som grunnlag for bekreftelsen til Bits (C-7); integrasjonstesten må kjøres mot etatenes \
                  testmiljøer.",
@@ -417,6 +499,7 @@ impl Labels {
                 verdict: "Overall verdict",
                 history: "Earlier attempts",
                 bits_case: "Bits case number",
+                run_word: "run",
                 conclusion_simulated: "This run used dsop-harness's embedded simulator. This conclusion can therefore not be used as the \
                  basis for the confirmation to Bits (C-7); the integration test must be run against the agencies' \
                  test environments.",

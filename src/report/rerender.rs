@@ -54,16 +54,16 @@ pub fn load_run(dir: &Path, lang: Lang) -> Result<RunReport, ReportError> {
         }
         return read_results(&results);
     }
-    let events = crate::events::journal::read(&journal).map_err(|e| ReportError::Io {
-        path: journal.clone(),
-        source: e,
-    })?;
-    let mut report = Aggregator::replay(&events).report(lang).ok_or_else(|| {
-        input_err(
-            &journal,
-            "the journal has no run_started event: it cannot be rendered",
-        )
-    })?;
+    let events =
+        crate::events::journal::read(&journal).map_err(|e| input_err(&journal, e.to_string()))?;
+    let mut report = Aggregator::replay(&events.events)
+        .report(lang)
+        .ok_or_else(|| {
+            input_err(
+                &journal,
+                "the journal has no run_started event: it cannot be rendered",
+            )
+        })?;
     // A journal from before run_started carried the run's context: take it from results.json.
     if report.context == RunContext::default() && results.is_file() {
         report.context = read_results(&results)?.context;
@@ -97,10 +97,7 @@ fn history_line(run: &RunReport, c: &CaseResult, lang: Lang) -> String {
         .unwrap_or_else(|| super::text::oslo_datetime(&run.started));
     let mut s = format!(
         "{when} · {} {} · {} · {}",
-        match lang {
-            Lang::Nb => "kjøring",
-            Lang::En => "run",
-        },
+        super::i18n::Labels::for_lang(lang).run_word,
         run.run_id,
         c.status.label(lang),
         super::text::actual(c.actual_http, c.actual_code.as_deref())
@@ -157,18 +154,7 @@ pub fn merge_runs(runs: &[RunReport], lang: Lang) -> (RunReport, BTreeMap<String
         .iter()
         .map(|r| format!("{} ({})", r.run_id, super::text::oslo_datetime(&r.started)))
         .collect();
-    notes.push(match lang {
-        Lang::Nb => format!(
-            "Samlet rapport over {} kjøringer: {}. For hver testcase gjelder resultatet fra den siste kjøringen som kjørte den; tidligere forsøk er listet under testcasen.",
-            runs.len(),
-            ids.join(", ")
-        ),
-        Lang::En => format!(
-            "Combined report of {} runs: {}. For each test case the result of the latest run that ran it counts; earlier attempts are listed under the case.",
-            runs.len(),
-            ids.join(", ")
-        ),
-    });
+    notes.push(super::i18n::merged_note(runs.len(), &ids.join(", "), lang));
     let mut envs: Vec<&str> = runs.iter().map(|r| r.env.as_str()).collect();
     envs.dedup();
     let summary = Summary::of(cases.iter().map(|c| &c.status));
@@ -302,6 +288,39 @@ pub fn read_workbook_human(path: &Path) -> Result<WorkbookHuman, ReportError> {
     Ok(out)
 }
 
+/// Where `report DIR` writes: never into a run's own folder. By default a new folder beside the (last)
+/// source that names it: `<run>.report-<timestamp>`, or `<last run>.merged-<timestamp>` when merging.
+fn out_dir(dir: &Path, opts: &RerenderOptions) -> Result<PathBuf, ReportError> {
+    let out = match &opts.out {
+        Some(o) => o.clone(),
+        None => {
+            let src = opts.merge.last().map(PathBuf::as_path).unwrap_or(dir);
+            let name = src
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_else(|| "run".into());
+            let kind = if opts.merge.is_empty() {
+                "report"
+            } else {
+                "merged"
+            };
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            src.with_file_name(format!("{name}.{kind}-{stamp}"))
+        }
+    };
+    if out.join(JOURNAL).exists() {
+        return Err(input_err(
+            &out,
+            "is a run folder: report DIR never overwrites a run's files; give another --out",
+        ));
+    }
+    std::fs::create_dir_all(&out).map_err(|e| ReportError::Io {
+        path: out.clone(),
+        source: e,
+    })?;
+    Ok(out)
+}
+
 /// Render every report of run folder `dir` again (merged with `opts.merge`); returns the files written.
 pub fn rerender(dir: &Path, opts: &RerenderOptions) -> Result<Vec<PathBuf>, ReportError> {
     rerender_with_warnings(dir, opts).map(|(files, _)| files)
@@ -337,15 +356,7 @@ pub fn rerender_with_warnings(
         }
         human.deviations = h.deviations;
     }
-    let out = match &opts.out {
-        Some(o) => o.clone(),
-        None if opts.merge.is_empty() => dir.to_path_buf(),
-        None => opts
-            .merge
-            .last()
-            .map(|d| d.join("merged"))
-            .unwrap_or_else(|| dir.join("merged")),
-    };
+    let out = out_dir(dir, opts)?;
     let ropts = ReportOptions {
         lang: opts.lang,
         mask_ids: opts.mask_ids,

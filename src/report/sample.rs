@@ -85,6 +85,7 @@ fn case(c: C<'_>, n: u32) -> CaseResult {
         attempts,
         note: c.note.map(str::to_string),
         notes: Vec::new(),
+        reason: None,
         started,
         finished,
         steps: if c.status == Status::NotRun {
@@ -142,6 +143,7 @@ pub fn sample_report() -> RunReport {
         attempts: 4,
         note: None,
         notes: Vec::new(),
+        reason: None,
         started: Some(at(0)),
         finished: Some(at(4)),
         steps: mp_steps,
@@ -307,6 +309,7 @@ pub fn sample_report() -> RunReport {
             attempts: 2,
             note: None,
             notes: Vec::new(),
+            reason: None,
             started: Some(at(14)),
             finished: Some(at(16)),
             steps: tpa03_steps,

@@ -285,22 +285,12 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
     let mandatory: Vec<&CaseResult> = report.cases.iter().filter(|c| c.mandatory).collect();
     let ok = mandatory.iter().filter(|c| c.status == Status::Ok).count();
     out.push(Paragraph {
-        text: match lang {
-            Lang::Nb => format!(
-                "Samlet vurdering: {}. {ok} av {} obligatoriske testcaser har resultat OK; {} av {} testcaser totalt.",
-                report.verdict.label(lang),
-                mandatory.len(),
-                report.summary.ok,
-                report.summary.total
-            ),
-            Lang::En => format!(
-                "Overall verdict: {}. {ok} of {} mandatory test cases are OK; {} of {} test cases in total.",
-                report.verdict.label(lang),
-                mandatory.len(),
-                report.summary.ok,
-                report.summary.total
-            ),
-        },
+        text: i18n::verdict_sentence(
+            report.verdict.label(lang),
+            (ok, mandatory.len()),
+            (report.summary.ok, report.summary.total),
+            lang,
+        ),
         bold: false,
     });
     let reason = report.verdict_reason();
@@ -313,27 +303,14 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
             text: reason.sentence(lang),
             bold: true,
         });
-    } else {
+    } else if report.verdict != Verdict::Passed {
         let missing: Vec<String> = mandatory
             .iter()
             .filter(|c| c.status != Status::Ok)
             .map(|c| format!("{} ({})", c.id, c.status.label(lang)))
             .collect();
         out.push(Paragraph {
-            text: match lang {
-                Lang::Nb => format!(
-                    "Følgende obligatoriske testcaser har ikke resultat OK: {}. Pensjonsinnretningen kan derfor \
-                     ikke bekrefte overfor Bits at integrasjonstesten er fullført (C-7) før disse er rettet og \
-                     kjørt på nytt med resultat OK.",
-                    missing.join(", ")
-                ),
-                Lang::En => format!(
-                    "The following mandatory test cases are not OK: {}. The pension institution can therefore not \
-                     confirm to Bits that the integration test is complete (C-7) until they have been fixed and \
-                     rerun with the result OK.",
-                    missing.join(", ")
-                ),
-            },
+            text: i18n::mandatory_not_ok(&missing.join(", "), lang),
             bold: true,
         });
     }
@@ -347,18 +324,7 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
         .collect();
     if !optional_bad.is_empty() {
         out.push(Paragraph {
-            text: match lang {
-                Lang::Nb => format!(
-                    "Anbefalte (ikke obligatoriske) testcaser med avvik eller miljøfeil: {}. De påvirker ikke den \
-                     samlede vurderingen, men er beskrevet i kapittel 8.",
-                    optional_bad.join(", ")
-                ),
-                Lang::En => format!(
-                    "Recommended (not mandatory) test cases with a deviation or an environment error: {}. They do \
-                     not affect the overall verdict but are described in section 8.",
-                    optional_bad.join(", ")
-                ),
-            },
+            text: i18n::optional_not_ok(&optional_bad.join(", "), lang),
             bold: false,
         });
     }
@@ -372,6 +338,65 @@ fn conclusion(report: &RunReport, lang: Lang) -> Vec<Paragraph> {
 }
 
 /// Human free text goes through the same last-line scrub (and masking) as the report's own texts.
+/// What a log row shows of a case decided without a call, or of one step.
+struct LogFacts<'a> {
+    started: Option<&'a chrono::DateTime<chrono::Utc>>,
+    http: Option<u16>,
+    code: Option<&'a str>,
+    corr_sent: Option<&'a str>,
+    corr_returned: Option<&'a str>,
+    attempts: u32,
+    duration_ms: u64,
+}
+
+impl<'a> LogFacts<'a> {
+    fn of_case(c: &'a CaseResult) -> LogFacts<'a> {
+        LogFacts {
+            started: c.started.as_ref(),
+            http: c.actual_http,
+            code: c.actual_code.as_deref(),
+            corr_sent: c.correlation_id.as_deref(),
+            corr_returned: c.correlation_id_returned.as_deref(),
+            attempts: c.attempts,
+            duration_ms: c.duration_ms,
+        }
+    }
+
+    fn of_step(s: &'a crate::model::StepResult) -> LogFacts<'a> {
+        LogFacts {
+            started: s.started.as_ref(),
+            http: s.actual_http,
+            code: s.actual_code.as_deref(),
+            corr_sent: s.correlation_id.as_deref(),
+            corr_returned: s.correlation_id_returned.as_deref(),
+            attempts: s.attempts,
+            duration_ms: s.duration_ms,
+        }
+    }
+}
+
+impl LogRow {
+    fn of(case_step: String, operation: &str, f: LogFacts) -> LogRow {
+        LogRow {
+            case_step,
+            time: f
+                .started
+                .map(text::oslo_datetime)
+                .unwrap_or_else(|| DASH.to_string()),
+            operation: operation.to_string(),
+            http: f
+                .http
+                .map(|h| h.to_string())
+                .unwrap_or_else(|| DASH.to_string()),
+            code: or_dash(f.code),
+            corr_sent: or_dash(f.corr_sent),
+            corr_returned: or_dash(f.corr_returned),
+            attempts: f.attempts.to_string(),
+            duration: text::duration(f.duration_ms),
+        }
+    }
+}
+
 fn human_text(s: &str, masked: bool) -> String {
     let s = text::scrub(s.trim());
     if masked {
@@ -590,10 +615,7 @@ impl ReportView {
             kv(Labels::for_lang(lang).kv_run_id, &report.run_id),
             kv(
                 Labels::for_lang(lang).kv_test_cases,
-                match lang {
-                    Lang::Nb => format!("{} ({mandatory} obligatoriske)", report.cases.len()),
-                    Lang::En => format!("{} ({mandatory} mandatory)", report.cases.len()),
-                },
+                i18n::cases_with_mandatory(report.cases.len(), mandatory, lang),
             ),
         ];
 
@@ -653,10 +675,7 @@ impl ReportView {
             .filter(|c| matches!(c.status, Status::Deviation | Status::EnvironmentError))
             .map(|c| {
                 let got = actual(c.actual_http, c.actual_code.as_deref());
-                let mut detail = match lang {
-                    Lang::Nb => format!("Forventet {}, fikk {got}.", c.expected),
-                    Lang::En => format!("Expected {}, got {got}.", c.expected),
-                };
+                let mut detail = i18n::expected_got(&c.expected, &got, lang);
                 if let Some(n) = c.note.as_deref().filter(|n| !n.trim().is_empty()) {
                     detail.push(' ');
                     detail.push_str(n);
@@ -691,44 +710,11 @@ impl ReportView {
         let mut log = Vec::new();
         for c in &report.cases {
             if c.steps.is_empty() {
-                log.push(LogRow {
-                    case_step: c.id.clone(),
-                    time: c
-                        .started
-                        .as_ref()
-                        .map(text::oslo_datetime)
-                        .unwrap_or_else(|| DASH.to_string()),
-                    operation: c.operation.clone(),
-                    http: c
-                        .actual_http
-                        .map(|h| h.to_string())
-                        .unwrap_or_else(|| DASH.to_string()),
-                    code: or_dash(c.actual_code.as_deref()),
-                    corr_sent: or_dash(c.correlation_id.as_deref()),
-                    corr_returned: or_dash(c.correlation_id_returned.as_deref()),
-                    attempts: c.attempts.to_string(),
-                    duration: text::duration(c.duration_ms),
-                });
+                log.push(LogRow::of(c.id.clone(), &c.operation, LogFacts::of_case(c)));
             }
-            for s in &c.steps {
-                log.push(LogRow {
-                    case_step: format!("{} / {}", c.id, s.step),
-                    time: s
-                        .started
-                        .as_ref()
-                        .map(text::oslo_datetime)
-                        .unwrap_or_else(|| DASH.to_string()),
-                    operation: s.operation.clone(),
-                    http: s
-                        .actual_http
-                        .map(|h| h.to_string())
-                        .unwrap_or_else(|| DASH.to_string()),
-                    code: or_dash(s.actual_code.as_deref()),
-                    corr_sent: or_dash(s.correlation_id.as_deref()),
-                    corr_returned: or_dash(s.correlation_id_returned.as_deref()),
-                    attempts: s.attempts.to_string(),
-                    duration: text::duration(s.duration_ms),
-                });
+            for st in &c.steps {
+                let id = format!("{} / {}", c.id, st.step);
+                log.push(LogRow::of(id, &st.operation, LogFacts::of_step(st)));
             }
         }
 

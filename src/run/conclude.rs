@@ -6,7 +6,7 @@ use super::setup::{Environment, Folder};
 use super::spec::Spec;
 use super::{exit, exit_code, RunError, RunOutcome};
 use crate::events::{Event, EventSink};
-use crate::model::{RunReport, Summary, Verdict};
+use crate::model::{RunReport, Status, Summary, Verdict};
 use chrono::Utc;
 use std::path::Path;
 
@@ -32,11 +32,26 @@ pub async fn conclude(
         .report(spec.opts.lang)
         .ok_or_else(|| RunError::Environment("the journal has no run_started event".into()))?;
     let selected: Vec<bool> = spec.plan.cases.iter().map(|c| c.selected).collect();
-    let code = match interrupted {
-        true => exit::INTERRUPTED,
-        false => exit_code(&report.cases, &selected),
+    let halted = stream.halt.lock().map(|h| h.is_some()).unwrap_or(true);
+    let code = match (interrupted, halted) {
+        (true, _) => exit::INTERRUPTED,
+        (false, true) => exit::ENVIRONMENT,
+        (false, false) => exit_code(&report.cases, &selected),
     };
-    let warnings = write_reports(spec, &folder.dir, &report, &env)?;
+    // results.json is written first; a report that fails after it is named, and the exit code stays the
+    // run's: 1 if a case deviated, else 3.
+    let (warnings, error, code) = match write_reports(spec, &folder.dir, &report, &env) {
+        Ok(w) => (w, None, code),
+        Err(e) => {
+            let deviated = report.cases.iter().any(|c| c.status == Status::Deviation);
+            let code = if deviated {
+                exit::DEVIATION
+            } else {
+                exit::ENVIRONMENT
+            };
+            (Vec::new(), Some(e.to_string()), code)
+        }
+    };
     update_latest(&spec.opts.reports_dir, &folder.run_id);
     if let Some(h) = env.sim {
         if let Ok(h) = std::sync::Arc::try_unwrap(h) {
@@ -48,6 +63,7 @@ pub async fn conclude(
         report: Some(report),
         exit_code: code,
         warnings,
+        error,
     })
 }
 

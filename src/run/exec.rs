@@ -1,9 +1,9 @@
-//! The executor: runs planned cases, step by step, with the retry table of `dsop-ajourhold-service.md` §5,
-//! and turns each exchange into a verdict (matching first, then environment errors, then deviations).
+//! The executor: runs planned cases, step by step, every call under the one retry policy
+//! (`crate::apis::retry`), and turns each answer into a verdict (`super::verdict`).
 
-use super::assert::Assertion;
-use super::expect::{match_status, Expectation, Match};
 use super::plan::{AuthMode, Call, PlannedCase, PlannedStep};
+use super::verdict::{judge, Called};
+use crate::apis::retry::{Attempt, Decision, RetryPolicy};
 use crate::apis::{ApiCall, ApiClient, Credentials, Exchange};
 use crate::auth::MaskinportenClient;
 use crate::events::{Event, EventSink};
@@ -25,14 +25,22 @@ pub struct Executor {
     pub consumer: String,
     pub clock: Option<ClockKnob>,
     pub step_timeout: Duration,
-    pub max_attempts: u32,
-    /// Cap on backoff and on honoured Retry-After.
-    pub backoff_cap: Duration,
+    /// The one retry policy (`crate::apis::retry`).
+    pub retry: RetryPolicy,
+    /// Set when the run must stop (a journal write failed before a write, a key problem mid-run): the
+    /// remaining cases are not run, with this note.
+    pub halt: Halt,
+    /// Cases whose first write was sent before an interruption without an answer: running it again is its
+    /// one re-send.
+    pub resent_before: std::collections::HashSet<String>,
     /// Skatteetaten codes that mean "the agency's own failure" (environment errors).
     pub env_codes: Vec<String>,
     /// Seconds the environment's clock was moved for an expired-token step, to move back after the call.
     pub travelled: std::sync::atomic::AtomicI64,
 }
+
+/// Why the run stopped, once it must.
+pub type Halt = Arc<std::sync::Mutex<Option<Note>>>;
 
 /// Codes no client can cause: the agency's own failures.
 pub const ENVIRONMENT_CODES: [&str; 14] = [
@@ -43,23 +51,11 @@ pub const ENVIRONMENT_CODES: [&str; 14] = [
 static MP_CODE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"MP-\d{3}").expect("static regex"));
 
-struct Outcome {
-    status: Status,
-    notes: Vec<Note>,
-}
-
-impl Outcome {
-    fn new(status: Status, note: impl Into<Option<Note>>) -> Outcome {
-        Outcome {
-            status,
-            notes: note.into().into_iter().collect(),
-        }
-    }
-}
-
+/// A short technical summary of an answer, in no reader's language (the notes carry the words): status, code,
+/// the agency's own message, the JSON keys or the size of a body that is not JSON; for no answer, its kind.
 fn summarize(ex: &Exchange) -> String {
     if let Some(t) = &ex.transport {
-        return format!("ingen HTTP-respons ({}): {}", t.kind, t.message);
+        return format!("{}: {}", t.kind, t.message);
     }
     let mut s = format!("HTTP {}", ex.status.unwrap_or(0));
     if let Some(c) = &ex.error_code {
@@ -80,81 +76,16 @@ fn summarize(ex: &Exchange) -> String {
             s.push_str(&format!(", JSON {{{}}}", keys.join(", ")));
         }
     } else if ex.body_len > 0 {
-        s.push_str(&format!(", {} bytes (ikke JSON)", ex.body_len));
+        s.push_str(&format!(", {} bytes", ex.body_len));
     }
     s
 }
 
-fn check_fields(assertions: &[Assertion], body: Option<&serde_json::Value>) -> Result<(), Note> {
-    if assertions.is_empty() {
-        return Ok(());
-    }
-    let Some(b) = body else {
-        return Err(Note::NoBodyForFields);
-    };
-    let failures: Vec<String> = assertions.iter().filter_map(|a| a.check(b).err()).collect();
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(Note::FieldsFailed { failures })
-    }
-}
-
-/// Judge one exchange: matching comes first; then environment failures; else a deviation.
-fn judge(
-    api: Api,
-    exp: &Expectation,
-    assertions: &[Assertion],
-    ex: &Exchange,
-    env_codes: &[String],
-) -> Outcome {
-    let Some(status) = ex.status else {
-        let detail = ex.transport.as_ref().map(|t| t.message.clone());
-        return Outcome::new(
-            Status::EnvironmentError,
-            Note::NoAnswer {
-                detail: detail.unwrap_or_default(),
-            },
-        );
-    };
-    match match_status(exp, status, ex.error_code.as_deref(), &ex.error_codes) {
-        Match::Yes { note } => {
-            if api == Api::AaregOtp && ex.graphql_errors && !exp.expects_code() {
-                let codes = ex.error_codes.join(", ");
-                if ex.error_codes.iter().any(|c| c == "AA-201") {
-                    return Outcome::new(Status::EnvironmentError, Note::NavUnknownError { codes });
-                }
-                return Outcome::new(Status::Deviation, Note::NavUnexpectedErrors { codes });
-            }
-            match check_fields(assertions, ex.body.as_ref()) {
-                Ok(()) => Outcome::new(Status::Ok, note),
-                Err(e) => Outcome::new(Status::Deviation, e),
-            }
-        }
-        Match::No { note } => {
-            let code = ex.error_code.as_deref().unwrap_or("");
-            let bare_404 = api.is_skatteetaten() && status == 404 && ex.error_code.is_none();
-            let cause = Box::new(note.clone());
-            if status >= 500
-                || status == 429
-                || env_codes.iter().any(|c| c == code)
-                || ex.error_codes.iter().any(|c| c == "AA-201")
-            {
-                Outcome::new(Status::EnvironmentError, Note::EnvironmentFault { cause })
-            } else if bare_404 {
-                let api = api.label(crate::model::Lang::Nb).to_string();
-                Outcome::new(Status::EnvironmentError, Note::PathNotFound { api, cause })
-            } else {
-                Outcome::new(Status::Deviation, note)
-            }
-        }
-    }
-}
-
 impl Executor {
-    fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let base = Duration::from_millis(250 * (1u64 << (attempt.min(6) - 1)));
-        retry_after.unwrap_or(base).min(self.backoff_cap)
+    /// Stop the run: the remaining cases are not run, with `note`.
+    fn stop_run(&self, note: Note) {
+        let mut h = self.halt.lock().unwrap_or_else(|p| p.into_inner());
+        h.get_or_insert(note);
     }
 
     /// Run one case. Events go to `sink` as they happen.
@@ -251,28 +182,38 @@ impl Executor {
         res: &mut StepResult,
         sink: &mut dyn EventSink,
     ) {
+        let first = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
             res.attempts = attempt;
             let _ = self.attempt_started(sink, case, st, attempt, "POST", false);
             let r = self.mp.request(scope).await;
-            let (http, err, retry) = match &r {
-                Ok(t) => (
-                    Some(t.status),
-                    None,
-                    matches!(t.status, 429 | 503)
-                        && attempt < self.max_attempts
-                        && !case.expects_auth_failure,
-                ),
-                Err(e) => (None, Some(e.to_string()), attempt < self.max_attempts),
+            let outcome = match &r {
+                Ok(t) => Attempt::Status {
+                    status: t.status,
+                    retry_after: None,
+                },
+                Err(crate::auth::AuthError::Transport { .. }) => {
+                    Attempt::NoAnswer { maybe_sent: true }
+                }
+                Err(_) => Attempt::Status {
+                    status: 0,
+                    retry_after: None,
+                },
+            };
+            let retry = match case.expects_auth_failure && r.is_ok() {
+                true => Decision::Stop,
+                false => self
+                    .retry
+                    .decide(false, attempt, first.elapsed(), &outcome, false),
             };
             let code = r.as_ref().ok().and_then(mp_code);
             let _ = sink.event(&Event::AttemptFinished {
                 case_id: case.id.clone(),
                 step: st.step,
                 attempt,
-                http,
+                http: r.as_ref().ok().map(|t| t.status),
                 code: code.clone(),
                 correlation_id: None,
                 correlation_id_returned: None,
@@ -280,24 +221,18 @@ impl Executor {
                     .as_ref()
                     .map(|t| t.duration.as_millis() as u64)
                     .unwrap_or(0),
-                error: err.clone(),
-                will_retry: retry,
+                error: r.as_ref().err().map(|e| e.to_string()),
+                will_retry: retry != Decision::Stop,
                 at: Utc::now(),
             });
-            if retry {
-                tokio::time::sleep(self.backoff(attempt, None)).await;
+            if let Decision::Retry(d) | Decision::Resend(d) = retry {
+                tokio::time::sleep(d).await;
                 continue;
             }
-            match r {
-                Err(e) => {
-                    res.status = Status::EnvironmentError;
-                    res.notes = vec![Note::NoAnswer {
-                        detail: e.to_string(),
-                    }];
-                }
+            return match r {
+                Err(e) => self.no_token(res, &e, true),
                 Ok(t) => token_verdict(st, &t, code, res),
-            }
-            return;
+            };
         }
     }
 
@@ -332,39 +267,62 @@ impl Executor {
         if st.wait_lifetime {
             self.let_token_lifetime_pass(st).await;
         }
-        let mut renewed = false;
+        let mut resent = call.is_write() && self.resent_before.contains(&case.id);
+        let (first, mut renewed) = (Instant::now(), false);
         let mut attempt = 0;
         loop {
             attempt += 1;
             res.attempts = attempt;
             let creds = match self.credentials(st, renewed && attempt > 1).await {
                 Ok(c) => c,
-                Err(e) => return no_token(res, &e),
+                Err(e) => return self.no_token(res, &e, false),
             };
-            let ex = self
+            let Some(ex) = self
                 .send_attempt(case, st, call, &creds, attempt, sink)
-                .await;
-            let retry = !no_retry && attempt < self.max_attempts && {
-                let read = !call.is_write();
-                match (&ex.transport, ex.status) {
-                    (Some(t), _) => read || !t.maybe_sent,
-                    (None, Some(429)) => true,
-                    (None, Some(503)) => read,
-                    (None, Some(500)) => read && ex.error_code.as_deref() == Some("DAS-003"),
-                    (None, Some(401)) if !renewed && st.auth == AuthMode::Normal => {
-                        renewed = true;
-                        true
-                    }
-                    _ => false,
-                }
+                .await
+            else {
+                return self.journal_failed(res);
             };
-            let _ = sink.event(&attempt_finished(case, st, attempt, &ex, retry));
-            if retry {
-                tokio::time::sleep(self.backoff(attempt, ex.retry_after)).await;
-                continue;
+            let decision = if no_retry {
+                Decision::Stop
+            } else if ex.status == Some(401) && ex.transport.is_none() && !renewed {
+                // Once: the token may have expired between the cache check and the call.
+                renewed = true;
+                Decision::Retry(Duration::ZERO)
+            } else {
+                let outcome = attempt_of(&ex);
+                let write = call.is_write();
+                self.retry
+                    .decide(write, attempt, first.elapsed(), &outcome, resent)
+            };
+            let _ = sink.event(&attempt_finished(
+                case,
+                st,
+                attempt,
+                &ex,
+                decision != Decision::Stop,
+            ));
+            match decision {
+                Decision::Stop => {
+                    return self.api_verdict(st, call, &ex, (attempt, resent, renewed), res)
+                }
+                Decision::Retry(d) => tokio::time::sleep(d).await,
+                Decision::Resend(d) => {
+                    resent = true;
+                    tokio::time::sleep(d).await
+                }
             }
-            return self.api_verdict(st, call, &ex, attempt, res);
         }
+    }
+
+    /// The journal line before a write could not be written: the write is not sent and the run stops.
+    fn journal_failed(&self, res: &mut StepResult) {
+        let note = Note::JournalFailed {
+            detail: "write error".into(),
+        };
+        res.status = Status::NotRun;
+        res.notes = vec![note.clone()];
+        self.stop_run(note);
     }
 
     /// One attempt: journalled, sent, and the environment's clock moved back after an expired-token call.
@@ -376,7 +334,7 @@ impl Executor {
         creds: &Credentials,
         attempt: u32,
         sink: &mut dyn EventSink,
-    ) -> Exchange {
+    ) -> Option<Exchange> {
         // An expired token: the environment's clock has passed the token's lifetime.
         let travelled = match (&st.auth, &self.clock) {
             (AuthMode::Expired, Some(_)) => {
@@ -384,7 +342,11 @@ impl Executor {
             }
             _ => 0,
         };
-        let _ = self.attempt_started(sink, case, st, attempt, call.method(), call.is_write());
+        let journalled =
+            self.attempt_started(sink, case, st, attempt, call.method(), call.is_write());
+        if journalled.is_err() && call.is_write() {
+            return None;
+        }
         let ex = self
             .api
             .send(call, creds, &self.consumer, self.step_timeout)
@@ -395,35 +357,67 @@ impl Executor {
                 self.mp.set_clock_offset(self.mp.clock_offset() - travelled);
             }
         }
-        ex
+        Some(ex)
     }
 
-    /// Judge the last answer of an API step.
+    /// Judge the last answer of an API step (`tries`: the attempts, whether a write was re-sent, whether a
+    /// 401 made the client renew its token).
     fn api_verdict(
         &self,
         st: &PlannedStep,
         call: &ApiCall,
         ex: &Exchange,
-        attempt: u32,
+        tries: (u32, bool, bool),
         res: &mut StepResult,
     ) {
+        let (attempt, resent, renewed) = tries;
         res.actual_http = ex.status;
         res.actual_code = ex.error_code.clone();
         res.correlation_id = ex.correlation_id_sent.clone();
         res.correlation_id_returned = ex.correlation_id_returned.clone();
         res.summary = Some(summarize(ex));
-        let o = judge(st.api, &st.expectation, &st.assertions, ex, &self.env_codes);
+        let called = Called {
+            api: st.api,
+            write: call.is_write(),
+        };
+        let o = judge(called, &st.expectation, &st.assertions, ex, &self.env_codes);
         res.status = o.status;
         let mut notes = o.notes;
-        if let (Some(t), true) = (&ex.transport, call.is_write()) {
-            if t.maybe_sent {
-                notes.push(Note::WriteMaybeDone);
-            }
+        if resent {
+            notes.push(Note::WriteResent);
+        }
+        if renewed {
+            notes.push(Note::RenewedAfter401);
         }
         if attempt > 1 {
             notes.push(Note::Attempts { n: attempt });
         }
         res.notes = notes;
+    }
+
+    /// No token. Maskinporten down or failing is the environment's fault; a refused grant is a set-up
+    /// problem of the institution (the case could not be run); a key, certificate or configuration problem
+    /// of our own stops the run (`mp01`: the token request was the step itself).
+    fn no_token(&self, res: &mut StepResult, e: &crate::auth::AuthError, mp01: bool) {
+        use crate::auth::AuthError;
+        let detail = e.to_string();
+        let (status, note) = match e {
+            AuthError::Transport { .. } if mp01 => {
+                (Status::EnvironmentError, Note::NoAnswer { detail })
+            }
+            AuthError::Transport { .. } => (Status::EnvironmentError, Note::NoToken { detail }),
+            AuthError::Refused { status, .. } if *status >= 500 || *status == 429 => {
+                (Status::EnvironmentError, Note::NoToken { detail })
+            }
+            AuthError::Refused { .. } => (Status::NotRun, Note::NoToken { detail }),
+            AuthError::Certificate(_) | AuthError::Config(_) => {
+                let note = Note::LocalSetup { detail };
+                self.stop_run(note.clone());
+                (Status::NotRun, note)
+            }
+        };
+        res.status = status;
+        res.notes = vec![note];
     }
 
     /// MP-02: time passes beyond the current token's `expires_in` (the simulator's clock moves and stays
@@ -492,19 +486,17 @@ fn attempt_finished(
     }
 }
 
-/// No token for an API step. Maskinporten down or failing is the environment's fault; a refused grant is a
-/// set-up problem of the institution, and the case could not be run.
-fn no_token(res: &mut StepResult, e: &crate::auth::AuthError) {
-    res.status = match e {
-        crate::auth::AuthError::Transport { .. } => Status::EnvironmentError,
-        crate::auth::AuthError::Refused { status, .. } if *status >= 500 || *status == 429 => {
-            Status::EnvironmentError
-        }
-        _ => Status::NotRun,
-    };
-    res.notes = vec![Note::NoToken {
-        detail: e.to_string(),
-    }];
+/// What an attempt gave, for the retry policy.
+fn attempt_of(ex: &Exchange) -> Attempt {
+    match (&ex.transport, ex.status) {
+        (None, Some(status)) => Attempt::Status {
+            status,
+            retry_after: ex.retry_after,
+        },
+        (t, _) => Attempt::NoAnswer {
+            maybe_sent: t.as_ref().is_none_or(|t| t.maybe_sent),
+        },
+    }
 }
 
 /// The MP-xxx code in a Maskinporten error description.
@@ -528,7 +520,11 @@ fn token_verdict(
         error_code: code,
         ..Exchange::default()
     };
-    let o = judge(Api::Maskinporten, &st.expectation, &st.assertions, &ex, &[]);
+    let called = Called {
+        api: Api::Maskinporten,
+        write: false,
+    };
+    let o = judge(called, &st.expectation, &st.assertions, &ex, &[]);
     res.status = o.status;
     let mut notes = o.notes;
     let field = |k: &str| {
@@ -582,7 +578,8 @@ fn token_lifetime_check(case: &PlannedCase, steps: &mut [StepResult], fetched: &
     if within > 1 {
         steps[0].status = Status::Deviation;
         steps[0].notes = vec![Note::TokenNotReused, fetched_note];
-    } else if renewed != 1 || s.attempts != 1 {
+    } else if renewed != 1 || s.notes.contains(&Note::RenewedAfter401) {
+        // Retries of the call itself (a 5xx, a reset) are the environment's, not the token's.
         s.status = Status::Deviation;
         s.notes = vec![Note::TokenNotRenewed, fetched_note];
     } else {
@@ -621,6 +618,7 @@ pub fn case_result(case: &PlannedCase, steps: Vec<StepResult>) -> CaseResult {
         // Worded from the deciding step's typed notes when the report is built (`crate::lang::case_note`).
         note: None,
         notes: Vec::new(),
+        reason: None,
         started: steps.first().and_then(|s| s.started),
         finished: None,
         steps,

@@ -13,6 +13,7 @@ pub mod plan;
 pub mod schedule;
 pub mod setup;
 pub mod spec;
+pub mod verdict;
 
 use crate::config::{Config, Env};
 use crate::events::EventSink;
@@ -71,6 +72,9 @@ pub struct RunOptions {
     pub request_timeout: Option<std::time::Duration>,
     /// `--rerun-failed DIR`: run the deviations and environment errors of that run again, in a new folder.
     pub rerun_failed: Option<PathBuf>,
+    /// `--strict-writes`: never re-send a write whose outcome is unknown (default: re-send it once with the
+    /// identical body, in the run and on `--resume`).
+    pub strict_writes: bool,
 }
 
 pub struct RunOutcome {
@@ -79,6 +83,8 @@ pub struct RunOutcome {
     pub exit_code: i32,
     /// Warnings for the caller to show (the workbook's, the reporters').
     pub warnings: Vec<String>,
+    /// A report that could not be written (after results.json), naming the file.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -21,6 +21,8 @@ use std::sync::Arc;
 pub struct Stream {
     pub sink: Shared<Fanout>,
     pub results: Shared<Aggregator>,
+    /// Set when the run had to stop (see `exec::Halt`).
+    pub halt: exec::Halt,
 }
 
 fn journal_err(source: std::io::Error) -> RunError {
@@ -37,6 +39,13 @@ pub fn open(
     env: &Environment,
     terminal: Box<dyn EventSink>,
 ) -> Result<Stream, RunError> {
+    if let Some(at) = spec.resume.as_ref().and_then(|r| r.torn_at) {
+        let path = folder.dir.join(crate::events::journal::JOURNAL);
+        crate::events::journal::truncate_torn(&path, at).map_err(|e| RunError::Io {
+            what: format!("cannot cut the torn last line off {}", path.display()),
+            source: e,
+        })?;
+    }
     let journal = Journal::create(&folder.dir)
         .map_err(|e| RunError::Io {
             what: format!("cannot create the journal in {}", folder.dir.display()),
@@ -58,7 +67,11 @@ pub fn open(
         None => run_started(spec, folder, env),
     };
     sink.event(&first).map_err(journal_err)?;
-    Ok(Stream { sink, results })
+    Ok(Stream {
+        sink,
+        results,
+        halt: Default::default(),
+    })
 }
 
 fn run_started(spec: &Spec, folder: &Folder, env: &Environment) -> Event {
@@ -92,7 +105,7 @@ pub fn interrupt_flag() -> Arc<AtomicBool> {
     flag
 }
 
-fn executor(spec: &Spec, env: &Environment) -> Executor {
+fn executor(spec: &Spec, env: &Environment, halt: exec::Halt) -> Executor {
     let opts = &spec.opts;
     let nav_limit = opts
         .config
@@ -105,13 +118,23 @@ fn executor(spec: &Spec, env: &Environment) -> Executor {
         consumer: env.institution.orgnr.clone(),
         clock: env.clock.clone(),
         step_timeout: env.request_timeout,
-        max_attempts: 3,
-        backoff_cap: std::time::Duration::from_secs(5),
+        retry: crate::apis::retry::RetryPolicy {
+            resend_unknown_writes: !opts.strict_writes,
+            ..Default::default()
+        },
+        halt,
         env_codes: exec::ENVIRONMENT_CODES
             .iter()
             .map(|s| s.to_string())
             .collect(),
         travelled: Default::default(),
+        resent_before: spec
+            .plan
+            .cases
+            .iter()
+            .filter(|c| unknown_write(spec, &c.id).is_some())
+            .map(|c| c.id.clone())
+            .collect(),
     }
 }
 
@@ -123,6 +146,17 @@ struct Progress<'a> {
     /// Cases the replayed journal says really ran (kept, not repeated).
     prior: HashMap<String, Status>,
     interrupted: Arc<AtomicBool>,
+    halt: exec::Halt,
+}
+
+impl Progress<'_> {
+    /// Why the run stopped, if it did.
+    fn halted(&self) -> Option<Note> {
+        let h = self.halt.lock().unwrap_or_else(|p| p.into_inner());
+        h.clone().map(|cause| Note::RunStopped {
+            cause: Box::new(cause),
+        })
+    }
 }
 
 /// Run every case of the plan; each ends with a `case_finished` event.
@@ -132,7 +166,7 @@ pub async fn run_cases(
     stream: &Stream,
     interrupted: Arc<AtomicBool>,
 ) -> Result<(), RunError> {
-    let ex = Arc::new(executor(spec, env));
+    let ex = Arc::new(executor(spec, env, stream.halt.clone()));
     let prior = stream
         .results
         .lock()
@@ -146,6 +180,7 @@ pub async fn run_cases(
         finished: HashMap::new(),
         prior,
         interrupted,
+        halt: stream.halt.clone(),
     };
     let mut sink = stream.sink.clone();
     let mut i = 0;
@@ -208,9 +243,12 @@ async fn run_batch(
         let (ex, mut sk) = (ex.clone(), sink.clone());
         let case = &p.spec.plan.cases[idx];
         let interrupted = p.interrupted.clone();
+        let halted = p.halted();
         async move {
             let r = if interrupted.load(Ordering::SeqCst) {
                 exec::skipped(case, Status::NotRun, Note::Interrupted)
+            } else if let Some(note) = halted {
+                exec::skipped(case, Status::NotRun, note)
             } else {
                 match tokio::time::timeout(case_timeout, ex.run_case(case, &mut sk)).await {
                     Ok(r) => r,
@@ -233,6 +271,11 @@ async fn run_batch(
     .await
 }
 
+/// The write of case `id` an interrupted run left with an unknown outcome: its operation and step.
+fn unknown_write<'a>(spec: &'a Spec, id: &str) -> Option<&'a (String, u32)> {
+    spec.resume.as_ref()?.state.unknown_writes.get(id)
+}
+
 /// A case that writes, or moves the environment's clock (expired tokens), runs alone.
 fn is_exclusive(case: &PlannedCase) -> bool {
     case.steps.iter().any(|s| {
@@ -246,22 +289,24 @@ fn is_exclusive(case: &PlannedCase) -> bool {
 /// The verdict of a case that is not called: a write an interrupted run left with an unknown outcome, not
 /// selected, interrupted, a write in prod, or a failed prerequisite.
 fn decide_without_call(case: &PlannedCase, p: &Progress) -> Option<CaseResult> {
-    let unknown = p
-        .spec
-        .resume
-        .as_ref()
-        .and_then(|r| r.state.unknown_writes.get(&case.id));
-    if let Some(op) = unknown {
-        let note = Note::WriteOutcomeUnknownBeforeResume {
-            operation: op.clone(),
-        };
-        return Some(exec::skipped(case, Status::EnvironmentError, note));
+    // A write sent before the interruption without an answer: re-sent once with the identical body (the
+    // case runs again) when it was the case's first step, unless --strict-writes.
+    if let Some((op, step)) = unknown_write(p.spec, &case.id) {
+        if p.spec.opts.strict_writes || *step != 1 {
+            let note = Note::WriteOutcomeUnknownBeforeResume {
+                operation: op.clone(),
+            };
+            return Some(exec::skipped(case, Status::EnvironmentError, note));
+        }
     }
     if !case.selected {
         return Some(exec::skipped(case, Status::NotRun, Note::NotSelected));
     }
     if p.interrupted.load(Ordering::SeqCst) {
         return Some(exec::skipped(case, Status::NotRun, Note::Interrupted));
+    }
+    if let Some(note) = p.halted() {
+        return Some(exec::skipped(case, Status::NotRun, note));
     }
     let writes = case
         .steps

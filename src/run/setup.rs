@@ -7,7 +7,7 @@ use super::spec::Spec;
 use super::RunError;
 use crate::apis::Endpoints;
 use crate::auth::{KeyMaterial, MaskinportenClient};
-use crate::bootstrap::{self, ExternalSim, SimIdentity, SIM_CLIENT_ID};
+use crate::bootstrap::{self, ExternalSim, SimIdentity};
 use crate::config::{Config, Env};
 use crate::model::{Lang, MaskinportenInfo, Party, RunContext, TestDataSummary, SCOPES};
 use crate::sim::SimHandle;
@@ -126,15 +126,7 @@ async fn simulated(
         Some(url) => external_sim(&http, url, &id).await?,
         None => embedded_sim(spec, folder, &id).await?,
     };
-    let mp = MaskinportenClient::new(
-        http.clone(),
-        &urls.maskinporten_issuer,
-        &urls.token_endpoint,
-        SIM_CLIENT_ID,
-        KeyMaterial::Certificate(id.cert),
-        crate::model::Delegation::None,
-        None,
-    );
+    let mp = bootstrap::sim_maskinporten(http.clone(), &urls, id.cert);
     mp.set_clock_offset(offset);
     Ok(Environment {
         mp: Arc::new(mp),

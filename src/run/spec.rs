@@ -30,6 +30,8 @@ pub struct Resume {
     pub dir: PathBuf,
     pub events: Vec<Event>,
     pub state: ResumeState,
+    /// Where the journal's torn last line starts (cut off before the run appends).
+    pub torn_at: Option<u64>,
 }
 
 /// What the options ask for.
@@ -59,6 +61,7 @@ impl Resolved {
             report: None,
             exit_code: exit::OK,
             warnings,
+            error: None,
         }
     }
 }
@@ -155,7 +158,7 @@ fn rerun_failed(opts: &mut RunOptions, prev: PathBuf) -> Result<Option<RerunOf>,
 /// `--resume DIR`: the interrupted run's journal, its date and its workbook.
 fn resume(opts: &mut RunOptions, dir: PathBuf) -> Result<Resume, RunError> {
     let path = dir.join(journal::JOURNAL);
-    let events = journal::read(&path).map_err(|e| RunError::Io {
+    let read = journal::read(&path).map_err(|e| RunError::Io {
         what: format!(
             "cannot read {} (is {} a run folder?)",
             path.display(),
@@ -163,6 +166,7 @@ fn resume(opts: &mut RunOptions, dir: PathBuf) -> Result<Resume, RunError> {
         ),
         source: e,
     })?;
+    let (events, torn_at) = (read.events, read.torn_at);
     let state = journal::resume_state(&events);
     let (Some(today), Some(wbref)) = (state.today, state.workbook.clone()) else {
         return Err(RunError::Config(format!(
@@ -182,7 +186,12 @@ fn resume(opts: &mut RunOptions, dir: PathBuf) -> Result<Resume, RunError> {
     if opts.workbook_is_default {
         opts.workbook = PathBuf::from(&wbref.path);
     }
-    Ok(Resume { dir, events, state })
+    Ok(Resume {
+        dir,
+        events,
+        state,
+        torn_at,
+    })
 }
 
 /// A resumed run must read the same workbook as it started with.

@@ -77,3 +77,23 @@ pub fn get_json(url: &str) -> serde_json::Value {
         c.get(url).send().await.unwrap().json().await.unwrap()
     })
 }
+
+/// The case `id` in a results.json.
+pub fn case<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no case {id} in results.json"))
+}
+
+/// Assert the exit code of a finished command, showing its stderr otherwise.
+pub fn expect_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

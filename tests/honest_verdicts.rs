@@ -1,0 +1,152 @@
+//! Honest verdicts inside the runner: a write with an unknown outcome is re-sent once (or, with
+//! `--strict-writes`, left as Miljøfeil `outcome_unknown`); the journal is trusted only when intact (a torn
+//! last line excepted, which `--resume` cuts off). Faults come from the simulator's `--faults` triggers.
+
+mod common;
+
+use common::{case, expect_exit, harness};
+use dsop_harness::events::Event;
+use std::path::{Path, PathBuf};
+
+fn run(reports: &Path, extra: &[&str]) -> (i32, PathBuf, String) {
+    let out = harness()
+        .args(["run", "--today", "2026-11-26", "--reports"])
+        .arg(reports)
+        .args(extra)
+        .output()
+        .unwrap();
+    let dir = reports.join(std::fs::read_link(reports.join("latest")).unwrap());
+    let text =
+        String::from_utf8_lossy(&out.stderr).to_string() + &String::from_utf8_lossy(&out.stdout);
+    (out.status.code().unwrap(), dir, text)
+}
+
+fn results(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap()
+}
+
+fn events(dir: &Path) -> Vec<Event> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// How many times the journal says a request of `case` was sent.
+fn attempts(dir: &Path, case: &str) -> usize {
+    events(dir)
+        .iter()
+        .filter(|e| matches!(e, Event::AttemptStarted { case_id, .. } if case_id == case))
+        .count()
+}
+
+// The simulator's first Tjenestepensjonsavtale call (TPA-01's POST, which the plan puts first) answers
+// 504 without a body: the write may or may not have been carried out.
+const FIRST_POST_FAILS: &str = "trigger=504@tjenestepensjonsavtale*1";
+
+#[test]
+fn a_write_with_an_unknown_outcome_is_re_sent_once_and_then_counts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, dir, text) = run(
+        tmp.path(),
+        &["--only", "TPA-01", "--faults", FIRST_POST_FAILS],
+    );
+    assert_eq!(code, 0, "{text}");
+    let r = results(&dir);
+    assert_eq!(case(&r, "TPA-01")["status"], "ok");
+    assert!(case(&r, "TPA-01")["note"]
+        .as_str()
+        .unwrap()
+        .contains("identisk innhold"));
+    assert_eq!(attempts(&dir, "TPA-01"), 2, "sent, then re-sent once");
+}
+
+#[test]
+fn strict_writes_never_re_sends_and_the_outcome_stays_unknown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, dir, text) = run(
+        tmp.path(),
+        &[
+            "--only",
+            "TPA-01",
+            "--faults",
+            FIRST_POST_FAILS,
+            "--strict-writes",
+            "--lang",
+            "en",
+        ],
+    );
+    assert_eq!(code, 3, "{text}");
+    let r = results(&dir);
+    let c = case(&r, "TPA-01");
+    assert_eq!(c["status"], "environment_error");
+    assert_eq!(c["reason"], "outcome_unknown");
+    assert!(c["note"]
+        .as_str()
+        .unwrap()
+        .contains("outcome of the write is unknown"));
+    assert_eq!(attempts(&dir, "TPA-01"), 1, "not re-sent");
+}
+
+#[test]
+fn a_journal_damaged_in_the_middle_is_an_error_with_its_line_number() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, dir, text) = run(tmp.path(), &["--only", "IMS-01"]);
+    assert_eq!(code, 0, "{text}");
+    let journal = dir.join("journal.jsonl");
+    let mut lines: Vec<String> = std::fs::read_to_string(&journal)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines[2] = "{\"event\": \"case_fini".into();
+    std::fs::write(&journal, lines.join("\n") + "\n").unwrap();
+    for args in [
+        vec!["report".to_string()],
+        vec!["run".into(), "--resume".into()],
+    ] {
+        let out = harness().args(&args).arg(&dir).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.contains("line 3"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_torn_last_line_is_cut_off_by_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, dir, text) = run(tmp.path(), &["--only", "MP-01,IMS-01,INN-01"]);
+    assert_eq!(code, 0, "{text}");
+    // A crash: the journal loses its end (run_finished) and its last line is half written.
+    let journal = dir.join("journal.jsonl");
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let mut kept: Vec<&str> = text.lines().collect();
+    kept.retain(|l| !l.contains("\"run_finished\""));
+    let cut = kept
+        .iter()
+        .rposition(|l| l.contains("\"case_finished\""))
+        .unwrap();
+    kept.truncate(cut);
+    std::fs::write(&journal, kept.join("\n") + "\n{\"event\":\"case_fin").unwrap();
+    // report DIR tolerates the torn last line.
+    let out = harness().arg("report").arg(&dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = harness()
+        .args(["run", "--resume"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    expect_exit(&out, 0);
+    // Every line parses again: the torn line was cut off before the resumed run appended.
+    let evs = events(&dir);
+    assert!(matches!(evs.last(), Some(Event::RunFinished { .. })));
+    let r = results(&dir);
+    for id in ["MP-01", "IMS-01", "INN-01"] {
+        assert_eq!(case(&r, id)["status"], "ok", "{id}");
+    }
+}
