@@ -18,6 +18,7 @@ pub mod sample;
 pub mod template;
 pub mod text;
 pub mod view;
+pub mod xlsx;
 
 pub use bundle::{verify_bundle, write_bundle, BundleCheck, SignatureState};
 pub use rerender::{rerender, rerender_with_warnings, RerenderOptions};

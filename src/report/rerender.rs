@@ -418,7 +418,7 @@ pub fn rerender_with_warnings(
         Ok(wb) if wb.sha256 == report.workbook.sha256 => {
             let stem = input.file_stem().and_then(|s| s.to_str()).unwrap_or("integrasjonstest");
             let filled = out.join(format!("{stem}_utfylt.xlsx"));
-            match crate::workbook::write_filled(&wb, &report, &filled, opts.lang) {
+            match super::xlsx::write_filled(&wb, &report, &filled, opts.lang, opts.mask_ids) {
                 Ok(()) => files.push(filled),
                 Err(e) => warnings.push(format!("the filled-in workbook was not written: {e}")),
             }

@@ -985,16 +985,18 @@ pub async fn run(opts: RunOptions) -> Result<RunOutcome, RunError> {
         .and_then(|s| s.to_str())
         .unwrap_or("integrasjonstest");
     let filled = dir.join(format!("{stem}_utfylt.xlsx"));
-    crate::workbook::write_filled(&wb, &report, &filled, opts.lang).map_err(|e| {
-        RunError::Environment(format!(
-            "writing the filled-in workbook failed: {}",
-            e.problems
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })?;
+    crate::report::xlsx::write_filled(&wb, &report, &filled, opts.lang, opts.mask_ids).map_err(
+        |e| {
+            RunError::Environment(format!(
+                "writing the filled-in workbook failed: {}",
+                e.problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        },
+    )?;
     files.push(filled);
     // The evidence bundle: reports, journal and input workbook with a MANIFEST of SHA-256 sums, signed
     // (detached JWS) with the business certificate's key.

@@ -203,9 +203,6 @@ pub(crate) fn read_loaded(
 ) -> Result<Workbook, WorkbookError> {
     let file = path.display().to_string();
     let mut sheets = loaded.sheets;
-    for s in &mut sheets {
-        s.expand_merged();
-    }
     let mut p = Problems::new(&file);
     let mut wb = Workbook {
         path: path.to_path_buf(),
@@ -213,6 +210,24 @@ pub(crate) fn read_loaded(
         ..Workbook::default()
     };
     let layout = locate(&sheets, &mut p);
+    // Cells outside the tables (right of the header row, or far below the last row) are not read.
+    let tables = [
+        layout.info.as_ref().map(|(i, h)| (*i, h.as_ref())),
+        layout.testdata.as_ref().map(|(i, h)| (*i, Some(h))),
+        layout.testcaser.as_ref().map(|(i, h)| (*i, Some(h))),
+    ];
+    for (i, h) in tables.into_iter().flatten() {
+        let sheet = &mut sheets[i];
+        let (header_row, last_col) = match h {
+            Some(h) => (h.row, h.last_col()),
+            None => (sheet.row_bounds().map(|b| b.0).unwrap_or(0), None),
+        };
+        let dropped = sheet.restrict_to_table(header_row, last_col, load::TABLE_GAP_ROWS);
+        warn_outside(&sheet.name, &dropped, last_col, &mut p);
+    }
+    for s in &mut sheets {
+        s.expand_merged();
+    }
 
     match &layout.info {
         Some((i, h)) => wb.info = read_info(&sheets[*i], h.as_ref()),
@@ -245,6 +260,7 @@ pub(crate) fn read_loaded(
                 wb.unknown_columns.push((sheets[*i].name.clone(), text.clone(), *col));
             }
             let has_testdata = layout.testdata.is_some();
+            wb.case_header = Some((sheets[*i].name.clone(), h.clone()));
             read_cases(&sheets[*i], h, &mut wb, has_testdata, &mut p);
         }
         None => p.error(
@@ -269,6 +285,43 @@ pub(crate) fn read_loaded(
     }
     wb.warnings = p.list;
     Ok(wb)
+}
+
+/// One warning per sheet for the cells outside its table, naming the first few.
+fn warn_outside(sheet: &str, dropped: &[(u32, u32)], last_col: Option<u32>, p: &mut Problems) {
+    const NAMED: usize = 5;
+    let Some(&(r, c)) = dropped.first() else {
+        return;
+    };
+    let mut names: Vec<String> = dropped
+        .iter()
+        .take(NAMED)
+        .map(|(r, c)| CellRef::new(sheet, *r, *c).a1())
+        .collect();
+    if dropped.len() > NAMED {
+        names.push(format!("and {} more", dropped.len() - NAMED));
+    }
+    let beyond = match last_col {
+        Some(lc) => format!(
+            "right of the header row's last column {} or ",
+            super::col_letters(lc)
+        ),
+        None => String::new(),
+    };
+    let what = if dropped.len() == 1 {
+        "a non-empty cell".to_string()
+    } else {
+        format!("{} non-empty cells", dropped.len())
+    };
+    p.warn(
+        &CellRef::new(sheet, r, c).a1(),
+        format!(
+            "{what} outside the table ({beyond}at least {} empty rows below its last row) ignored: {}",
+            load::TABLE_GAP_ROWS,
+            names.join(", ")
+        ),
+        "delete the stray value (often left by a paste), or move it into the table",
+    );
 }
 
 fn check_columns(sheet: &str, h: &HeaderMap, opts: &ReadOptions, p: &mut Problems) {
@@ -345,7 +398,7 @@ fn read_info(sheet: &LoadedSheet, h: Option<&HeaderMap>) -> Vec<InfoEntry> {
     out
 }
 
-/// The red banner `write_filled` puts above a simulated run's sheets.
+/// The red banner above a simulated run's sheets (row 1 of the added sheets; every sheet in older copies).
 pub(crate) fn is_banner(text: &str) -> bool {
     // Cheap pre-check: both banners start with an S.
     if !text.trim_start().starts_with(['S', 's']) {
