@@ -326,19 +326,7 @@ fn extend_styles(xml: &[u8]) -> Option<(Vec<u8>, Xfs)> {
 
 /// Text for an XML text node: escaped, without the control characters XML 1.0 forbids.
 fn xml_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(crate::report::text::xml_clean(s).as_str()).into_owned()
 }
 
 fn cell_xml(out: &mut Vec<u8>, pfx: &str, row: u32, col: u32, value: &Value, s: Option<u32>) {
@@ -437,6 +425,49 @@ fn without_spans(raw: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The style of a written cell: a fixed one, the replaced cell's own (`own`), else the row's or column's.
+fn style_of(
+    cell: &NewCell,
+    own: Option<Option<u32>>,
+    row_style: Option<u32>,
+    cols: &[(u32, u32, Option<u32>)],
+) -> Option<u32> {
+    match cell.style {
+        Style::Fixed(s) => s,
+        Style::Keep(fallback) => match own {
+            Some(s) => s,
+            None => row_style
+                .or_else(|| {
+                    cols.iter()
+                        .find(|(a, b, _)| *a <= cell.col && cell.col <= *b)
+                        .and_then(|c| c.2)
+                })
+                .or(fallback),
+        },
+    }
+}
+
+/// New cells of one row, in column order.
+fn new_cells(
+    out: &mut Vec<u8>,
+    pfx: &str,
+    row: u32,
+    cells: &[NewCell],
+    row_style: Option<u32>,
+    cols: &[(u32, u32, Option<u32>)],
+) {
+    for c in cells {
+        cell_xml(
+            out,
+            pfx,
+            row,
+            c.col,
+            &c.value,
+            style_of(c, None, row_style, cols),
+        );
+    }
+}
+
 struct Patched {
     xml: Vec<u8>,
     /// A cell that held a formula was replaced (the calculation chain must go).
@@ -471,27 +502,6 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
         .as_deref()
         .map(|b| format!("<oddHeader>{}</oddHeader>", xml_text(b)));
 
-    // Flush helpers work on `out` directly.
-    fn style_of(
-        cell: &NewCell,
-        own: Option<Option<u32>>,
-        row_style: Option<u32>,
-        cols: &[(u32, u32, Option<u32>)],
-    ) -> Option<u32> {
-        match cell.style {
-            Style::Fixed(s) => s,
-            Style::Keep(fallback) => match own {
-                Some(s) => s,
-                None => row_style
-                    .or_else(|| {
-                        cols.iter()
-                            .find(|(a, b, _)| *a <= cell.col && cell.col <= *b)
-                            .and_then(|c| c.2)
-                    })
-                    .or(fallback),
-            },
-        }
-    }
     let write_rows_before = |out: &mut Vec<u8>,
                              edits: &mut std::iter::Peekable<
         std::collections::btree_map::Iter<'_, u32, Vec<NewCell>>,
@@ -504,16 +514,7 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
                 break;
             }
             out.extend_from_slice(format!("<{pfx}row r=\"{}\">", **r + 1).as_bytes());
-            for c in cells.iter() {
-                cell_xml(
-                    out,
-                    pfx,
-                    **r,
-                    c.col,
-                    &c.value,
-                    style_of(c, None, None, cols),
-                );
-            }
+            new_cells(out, pfx, **r, cells, None, cols);
             out.extend_from_slice(format!("</{pfx}row>").as_bytes());
             edits.next();
         }
@@ -563,16 +564,7 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
                                     let open = &raw[..raw.len() - 2];
                                     out.extend_from_slice(open);
                                     out.push(b'>');
-                                    for c in &mine {
-                                        cell_xml(
-                                            &mut out,
-                                            &pfx,
-                                            rn,
-                                            c.col,
-                                            &c.value,
-                                            style_of(c, None, rs, &cols),
-                                        );
-                                    }
+                                    new_cells(&mut out, &pfx, rn, &mine, rs, &cols);
                                     out.extend_from_slice(format!("</{pfx}row>").as_bytes());
                                 } else {
                                     out.extend_from_slice(&raw);
@@ -607,16 +599,7 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
                             if !before.is_empty() {
                                 out.extend_from_slice(&xml[copied..start]);
                                 copied = start;
-                                for c in &before {
-                                    cell_xml(
-                                        &mut out,
-                                        &pfx,
-                                        rn,
-                                        c.col,
-                                        &c.value,
-                                        style_of(c, None, rs, &cols),
-                                    );
-                                }
+                                new_cells(&mut out, &pfx, rn, &before, rs, &cols);
                             }
                             let own_style = attr_str(e, b"s").and_then(|v| v.parse().ok());
                             let t = attr_str(e, b"t");
@@ -827,16 +810,7 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
                         if !rest.is_empty() {
                             out.extend_from_slice(&xml[copied..start]);
                             copied = start;
-                            for c in &rest {
-                                cell_xml(
-                                    &mut out,
-                                    &pfx,
-                                    rn,
-                                    c.col,
-                                    &c.value,
-                                    style_of(c, None, rs, &cols),
-                                );
-                            }
+                            new_cells(&mut out, &pfx, rn, &rest, rs, &cols);
                         }
                     }
                     b"sheetData" if in_sheet_data => {
@@ -952,17 +926,7 @@ fn append_row(
     }
     let r = last.map(|l| l + 1).unwrap_or(0);
     out.extend_from_slice(format!("<{pfx}row r=\"{}\">", r + 1).as_bytes());
-    for c in cells {
-        let s = match c.style {
-            Style::Fixed(s) => s,
-            Style::Keep(f) => cols
-                .iter()
-                .find(|(a, b, _)| *a <= c.col && c.col <= *b)
-                .and_then(|x| x.2)
-                .or(f),
-        };
-        cell_xml(out, pfx, r, c.col, &c.value, s);
-    }
+    new_cells(out, pfx, r, cells, None, cols);
     out.extend_from_slice(format!("</{pfx}row>").as_bytes());
 }
 
