@@ -537,6 +537,8 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
         return Vec::new();
     };
     let mut out: Vec<TestData> = Vec::new();
+    // Ref (lower case) -> index in `out`: lookups stay linear in the number of rows.
+    let mut by_ref: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let txt = |r: u32, c: &str| h.col(c).map(|col| sheet.text(r, col)).unwrap_or_default();
     for r in h.row + 1..=r1 {
         if sheet.row_is_empty(r) {
@@ -553,7 +555,10 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
             );
             continue;
         }
-        if let Some(prev) = out.iter().find(|t| t.r#ref.eq_ignore_ascii_case(&rf)) {
+        if let Some(prev) = by_ref
+            .get(&rf.to_ascii_lowercase())
+            .map(|i: &usize| &out[*i])
+        {
             p.error(
                 &loc.a1(),
                 format!("duplicate Testdata Ref {rf} (also at {})", prev.loc.a1()),
@@ -630,6 +635,7 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
         td.egenskaper = split_list(&txt(r, headers::TD_TAGS));
         td.kilde = txt(r, headers::TD_SOURCE);
         td.kommentar = txt(r, headers::TD_COMMENT);
+        by_ref.insert(td.r#ref.to_ascii_lowercase(), out.len());
         out.push(td);
     }
     // Opplysningspliktig-ref must name an organisation row.
@@ -643,7 +649,7 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
             .find(|(k, _)| k == headers::TD_EMPLOYER_REF)
             .map(|(_, c)| c.a1())
             .unwrap_or_default();
-        match out.iter().find(|t| t.r#ref.eq_ignore_ascii_case(er)) {
+        match by_ref.get(&er.to_ascii_lowercase()).map(|i| &out[*i]) {
             None => p.error(
                 &loc,
                 format!(
@@ -744,6 +750,11 @@ fn read_cases(
     };
     let step_col = h.col(headers::TC_STEP);
     let txt = |r: u32, c: &str| h.col(c).map(|col| sheet.text(r, col)).unwrap_or_default();
+    let td_refs: std::collections::HashSet<String> = wb
+        .testdata
+        .iter()
+        .map(|t| t.r#ref.to_ascii_lowercase())
+        .collect();
     let mut rows: Vec<RawRow> = Vec::new();
     for r in h.row + 1..=r1 {
         if sheet.row_is_empty(r) {
@@ -943,7 +954,7 @@ fn read_cases(
             case.testdata_refs = split_list(&sheet.text(r, c));
             if has_testdata {
                 for tr in &case.testdata_refs {
-                    if wb.testdata(tr).is_none() {
+                    if !td_refs.contains(&tr.to_ascii_lowercase()) {
                         p.error(
                             &CellRef::new(&sheet.name, r, c).a1(),
                             format!("{id}: Testdata-ref {tr} is not a Ref in the Testdata sheet"),
