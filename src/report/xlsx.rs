@@ -1655,3 +1655,97 @@ fn fill(
     let out = w.finish().map_err(|e| e.to_string())?;
     Ok(out.into_inner())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(col: u32, v: &str) -> NewCell {
+        NewCell {
+            col,
+            value: Value::Str(v.into()),
+            style: Style::Keep(None),
+        }
+    }
+
+    #[test]
+    fn cells_are_replaced_and_inserted_in_order_and_nothing_else_changes() {
+        let xml = r#"<worksheet xmlns="m"><dimension ref="A2:C4"/><cols><col min="2" max="2" width="9" style="7"/></cols><sheetData><row r="2" spans="1:3"><c r="A2" s="3"><f>1+1</f><v>2</v></c><c r="C2" t="s"><v>0</v></c></row><row r="4" s="5" customFormat="1"/><row><c><v>7</v></c><c t="inlineStr"><is><t>x</t></is></c></row></sheetData><conditionalFormatting sqref="A1"><cfRule type="expression" priority="1"><formula>TRUE</formula></cfRule></conditionalFormatting><pageMargins left="1" right="1" top="1" bottom="1" header="0" footer="0"/><tableParts count="0"/></worksheet>"#;
+        let mut p = SheetPatch::default();
+        p.put(0, s(0, "before"));
+        p.put(1, s(0, "replaced"));
+        p.put(1, s(1, "between"));
+        p.put(1, s(4, "after"));
+        p.put(2, s(0, "new row"));
+        p.put(3, s(2, "in empty row"));
+        p.put(4, s(1, "implicit"));
+        p.put(9, s(0, "last"));
+        p.banner = Some("BANNER".into());
+        let out = String::from_utf8(patch_sheet(xml.as_bytes(), &p).unwrap().xml).unwrap();
+        let cell = |r: &str, v: &str, st: &str| {
+            format!(r#"<c r="{r}"{st} t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>"#)
+        };
+        let expected = [
+            r#"<dimension ref="A1:E10"/>"#.to_string(),
+            format!(r#"<row r="1">{}</row>"#, cell("A1", "before", "")),
+            format!(r#"<row r="2">{}"#, cell("A2", "replaced", r#" s="3""#)),
+            cell("B2", "between", r#" s="7""#),
+            r#"<c r="C2" t="s"><v>0</v></c>"#.to_string(),
+            format!("{}</row>", cell("E2", "after", "")),
+            format!(r#"<row r="3">{}</row>"#, cell("A3", "new row", "")),
+            format!(r#"<row r="4" s="5" customFormat="1">{}</row>"#, cell("C4", "in empty row", r#" s="5""#)),
+            // The second cell of a row without references is B5: replaced, keeping its own (default) style.
+            format!(r#"<row><c><v>7</v></c>{}</row>"#, cell("B5", "implicit", "")),
+            format!(r#"<row r="10">{}</row></sheetData>"#, cell("A10", "last", "")),
+            r#"<conditionalFormatting sqref="A1"><cfRule type="expression" priority="1"><formula>TRUE</formula></cfRule></conditionalFormatting>"#.to_string(),
+            r#"<headerFooter><oddHeader>BANNER</oddHeader></headerFooter><tableParts count="0"/></worksheet>"#.to_string(),
+        ];
+        let mut at = 0;
+        for e in expected {
+            let i = out[at..]
+                .find(&e)
+                .unwrap_or_else(|| panic!("{e}\nnot found after {at} in\n{out}"));
+            at += i + e.len();
+        }
+        assert!(patch_sheet(xml.as_bytes(), &p).unwrap().replaced_formula);
+        assert!(!out.contains("spans"));
+    }
+
+    #[test]
+    fn an_existing_header_gets_the_banner_and_ids_stored_as_numbers_are_masked() {
+        let xml = r#"<x:worksheet xmlns:x="m"><x:sheetData><x:row r="1"><x:c r="A1"><x:v>1828810010</x:v></x:c><x:c r="B1"><x:f>A1*1</x:f><x:v>1.2838510068E10</x:v></x:c><x:c r="C1"><x:v>12838510069</x:v></x:c></x:row></x:sheetData><x:headerFooter><x:oddHeader>&amp;LLeft</x:oddHeader></x:headerFooter></x:worksheet>"#;
+        let p = SheetPatch {
+            mask: true,
+            banner: Some("B".into()),
+            ..SheetPatch::default()
+        };
+        let out = String::from_utf8(patch_sheet(xml.as_bytes(), &p).unwrap().xml).unwrap();
+        assert!(out.contains(r#"<x:c r="A1" t="inlineStr"><x:is><x:t xml:space="preserve">018288*****</x:t></x:is></x:c>"#), "{out}");
+        assert!(
+            out.contains(r#"<x:c r="B1" t="str"><x:f>A1*1</x:f><x:v>128385*****</x:v></x:c>"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"<x:c r="C1"><x:v>12838510069</x:v></x:c>"#),
+            "not a valid id: {out}"
+        );
+        assert!(
+            out.contains("<x:oddHeader>B\n&amp;LLeft</x:oddHeader>"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn styles_are_appended_and_counted() {
+        let xml = br#"<styleSheet><fonts count="1"><font><sz val="11"/></font></fonts><fills count="2"><fill/><fill/></fills><borders count="1"><border/></borders><cellXfs count="2"><xf/><xf/></cellXfs></styleSheet>"#;
+        let (out, ids) = extend_styles(xml).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains(r#"<fonts count="7">"#), "{out}");
+        assert!(out.contains(r#"<fills count="8">"#), "{out}");
+        assert!(out.contains(r#"<borders count="2">"#), "{out}");
+        assert!(out.contains(r#"<cellXfs count="11">"#), "{out}");
+        assert_eq!(ids.header, Some(2));
+        assert_eq!(ids.status(Status::NotRun), Some(10));
+        assert_eq!(out.matches("<xf").count(), 11);
+    }
+}

@@ -532,3 +532,62 @@ fn dimensions_of(r: &str) -> Option<Dimensions> {
     let end = package::parse_a1(b)?;
     Some(Dimensions { start, end })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Testcaser").unwrap();
+        for (r, c, v) in cells {
+            ws.write_string(*r, *c, *v).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_sheet_over_the_cell_limit_is_refused_with_the_count_and_the_limit() {
+        let bytes = xlsx(&[
+            (0, 0, "a"),
+            (0, 1, "b"),
+            (1, 0, "c"),
+            (5, 3, "d"),
+            (9, 9, "e"),
+        ]);
+        let e = read_sheets("x.xlsx", bytes.clone(), 3).unwrap_err();
+        assert_eq!(e[0].location, "Testcaser");
+        assert!(
+            e[0].message
+                .contains("has 5 non-empty cells; more than 3 are refused"),
+            "{}",
+            e[0].message
+        );
+        let sheets = read_sheets("x.xlsx", bytes, 5).unwrap();
+        assert_eq!(sheets[0].cell_count(), 5);
+    }
+
+    #[test]
+    fn only_the_cells_are_kept_and_the_table_bounds_drop_the_far_ones() {
+        let bytes = xlsx(&[
+            (0, 0, "Testcase-ID"),
+            (0, 1, "Operasjon"),
+            (1, 0, "MP-01"),
+            (1, 5, "note"),
+            (150, 0, "far below"),
+            (1_048_575, 16_383, "stray"),
+        ]);
+        let mut s = read_sheets("x.xlsx", bytes, MAX_SHEET_CELLS)
+            .unwrap()
+            .remove(0);
+        assert_eq!(s.cell_count(), 6);
+        assert_eq!(s.row_bounds(), Some((0, 1_048_575)));
+        assert_eq!(s.text(1_048_575, 16_383), "stray");
+        let dropped = s.restrict_to_table(0, Some(1), TABLE_GAP_ROWS);
+        assert_eq!(dropped, vec![(1, 5), (150, 0), (1_048_575, 16_383)]);
+        assert_eq!(s.row_bounds(), Some((0, 1)));
+        assert_eq!(s.col_bounds(), Some((0, 1)));
+        assert_eq!(s.row_texts(1), vec![(0, "MP-01".to_string())]);
+    }
+}
