@@ -1,7 +1,8 @@
 //! Workbooks of 1,000 / 10,000 / 100,000 generated cases: calamine's bare read of every sheet, our read
-//! (`workbook::read`: load and validate), validate-and-plan (`workbook::read` + `run::plan::build`), and a full
-//! run against the embedded simulator (the `dsop-harness run` binary), each with its peak RSS. Also: the
-//! 10,000-case workbook with a stray value at XFD1048576.
+//! (`workbook::read`: load and validate; `(load)` is its `load::load` part), validate-and-plan
+//! (`workbook::read` + `run::plan::build`), and a full run against the embedded simulator (the
+//! `dsop-harness run` binary), each with its peak RSS. Also: the 10,000-case workbook with a stray value at
+//! XFD1048576.
 //!
 //! `cargo bench --bench workbook_read [-- SIZES…]` (default 1000 10000 100000; `run` in the list adds the
 //! simulator runs, e.g. `-- 1000 10000 run`). Each measurement runs in its own process (this binary with
@@ -96,6 +97,9 @@ fn phase(name: &str, path: &Path) {
         "calamine" => {
             std::hint::black_box(bare_calamine(path));
         }
+        "load" => {
+            std::hint::black_box(workbook::load::load(path).expect("loads"));
+        }
         "read" => {
             std::hint::black_box(workbook::read(path).expect("reads"));
         }
@@ -175,12 +179,13 @@ fn main() {
         "workbook_read: median of process runs (5 below 100,000 cases, else 3); peak RSS per process"
     );
     println!(
-        "{:>8} {:>9} {:>8} | {:>10} {:>8} | {:>10} {:>8} {:>6} | {:>10} {:>8} {:>6}",
+        "{:>8} {:>9} {:>8} | {:>10} {:>8} | {:>10} | {:>10} {:>8} {:>6} | {:>10} {:>8} {:>6}",
         "cases",
         "cells",
         "MB",
         "calamine",
         "RSS",
+        "(load)",
         "read",
         "RSS",
         "ratio",
@@ -196,15 +201,17 @@ fn main() {
         let cells = bare_calamine(&path);
         let runs = if *n >= 100_000 { 3 } else { 5 };
         let (cal, cal_rss) = child_phase("calamine", &path, runs);
+        let (load, _) = child_phase("load", &path, runs);
         let (read, read_rss) = child_phase("read", &path, runs);
         let (plan, plan_rss) = child_phase("plan", &path, runs);
         println!(
-            "{:>8} {:>9} {:>8.1} | {:>7.1} ms {:>8} | {:>7.1} ms {:>8} {:>5.2}x | {:>7.1} ms {:>8} {:>5.2}x",
+            "{:>8} {:>9} {:>8.1} | {:>7.1} ms {:>8} | {:>7.1} ms | {:>7.1} ms {:>8} {:>5.2}x | {:>7.1} ms {:>8} {:>5.2}x",
             n,
             cells,
             size as f64 / 1_048_576.0,
             cal,
             fmt_rss(cal_rss),
+            load,
             read,
             fmt_rss(read_rss),
             read / cal,

@@ -327,29 +327,48 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<Loaded, Vec<Problem>> {
             "remove pictures and unused sheets, or split the workbook",
         )]);
     }
-    let sha256 = {
-        use sha2::{Digest, Sha256};
-        hex::encode(Sha256::digest(&bytes))
-    };
     check_container(&file, &bytes)?;
-    // calamine can panic on some damaged packages (e.g. a shared-string index out of range): that is a
-    // damaged file, not a crash.
-    let sheets = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_sheets(&file, bytes, MAX_SHEET_CELLS)
-    }))
-    .unwrap_or_else(|_| {
-        Err(vec![problem(
-            &file,
-            "the workbook is damaged: its contents could not be parsed".into(),
-            "open it in Excel or LibreOffice, let it repair the file, and save it again as .xlsx",
-        )])
-    })?;
+    let shared = SharedBytes(std::sync::Arc::new(bytes));
+    // The checksum and the merged regions (a second pass over the sheets' XML) in a second thread, while
+    // calamine reads the cells.
+    let (sha256, merges, sheets) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| {
+            use sha2::{Digest, Sha256};
+            (
+                hex::encode(Sha256::digest(shared.as_ref())),
+                merged_regions(&shared),
+            )
+        });
+        // calamine can panic on some damaged packages (e.g. a shared-string index out of range): that is a
+        // damaged file, not a crash.
+        let sheets = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_sheets(&file, shared.clone(), MAX_SHEET_CELLS)
+        }))
+        .unwrap_or_else(|_| {
+            Err(vec![problem(
+                &file,
+                "the workbook is damaged: its contents could not be parsed".into(),
+                "open it in Excel or LibreOffice, let it repair the file, and save it again as .xlsx",
+            )])
+        });
+        let (sha256, merges) = side.join().unwrap_or_default();
+        (sha256, merges, sheets)
+    });
+    let mut sheets = sheets?;
+    let mut merges = merges;
+    for s in &mut sheets {
+        s.merged = merges.remove(&s.name).unwrap_or_default();
+    }
     Ok(Loaded { sha256, sheets })
 }
 
-fn read_sheets(file: &str, bytes: Vec<u8>, limit: u64) -> Result<Vec<LoadedSheet>, Vec<Problem>> {
+/// The non-empty cells of every worksheet (merged regions are added by the caller).
+fn read_sheets(
+    file: &str,
+    shared: SharedBytes,
+    limit: u64,
+) -> Result<Vec<LoadedSheet>, Vec<Problem>> {
     let file = file.to_string();
-    let shared = SharedBytes(std::sync::Arc::new(bytes));
     let mut xlsx: Xlsx<Cursor<SharedBytes>> =
         calamine::open_workbook_from_rs(Cursor::new(shared.clone())).map_err(|e| {
             vec![problem(
@@ -369,7 +388,6 @@ fn read_sheets(file: &str, bytes: Vec<u8>, limit: u64) -> Result<Vec<LoadedSheet
             )
         })
         .collect();
-    let mut merges = merged_regions(&shared);
     let mut sheets = Vec::new();
     for (name, hidden, is_ws) in metas {
         if !is_ws {
@@ -409,8 +427,7 @@ fn read_sheets(file: &str, bytes: Vec<u8>, limit: u64) -> Result<Vec<LoadedSheet
                 hint: "split the workbook or delete unused rows and columns".into(),
             }]);
         }
-        let merged = merges.remove(&name).unwrap_or_default();
-        sheets.push(LoadedSheet::from_cells(&name, hidden, cells, merged));
+        sheets.push(LoadedSheet::from_cells(&name, hidden, cells, Vec::new()));
     }
     Ok(sheets)
 }
@@ -556,7 +573,8 @@ mod tests {
             (5, 3, "d"),
             (9, 9, "e"),
         ]);
-        let e = read_sheets("x.xlsx", bytes.clone(), 3).unwrap_err();
+        let shared = SharedBytes(std::sync::Arc::new(bytes));
+        let e = read_sheets("x.xlsx", shared.clone(), 3).unwrap_err();
         assert_eq!(e[0].location, "Testcaser");
         assert!(
             e[0].message
@@ -564,7 +582,7 @@ mod tests {
             "{}",
             e[0].message
         );
-        let sheets = read_sheets("x.xlsx", bytes, 5).unwrap();
+        let sheets = read_sheets("x.xlsx", shared, 5).unwrap();
         assert_eq!(sheets[0].cell_count(), 5);
     }
 
@@ -578,9 +596,13 @@ mod tests {
             (150, 0, "far below"),
             (1_048_575, 16_383, "stray"),
         ]);
-        let mut s = read_sheets("x.xlsx", bytes, MAX_SHEET_CELLS)
-            .unwrap()
-            .remove(0);
+        let mut s = read_sheets(
+            "x.xlsx",
+            SharedBytes(std::sync::Arc::new(bytes)),
+            MAX_SHEET_CELLS,
+        )
+        .unwrap()
+        .remove(0);
         assert_eq!(s.cell_count(), 6);
         assert_eq!(s.row_bounds(), Some((0, 1_048_575)));
         assert_eq!(s.text(1_048_575, 16_383), "stray");
