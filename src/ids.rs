@@ -127,9 +127,8 @@ pub fn mask_person_id(s: &str) -> String {
 
 /// Mask every 11-digit run that validates as a person id inside free text.
 pub fn mask_person_ids_in(text: &str) -> String {
-    static RE: std::sync::LazyLock<regex::Regex> =
-        std::sync::LazyLock::new(|| regex::Regex::new(r"\b\d{11}\b").expect("static regex"));
-    RE.replace_all(text, |c: &regex::Captures| {
+    let re = regex::Regex::new(r"\b\d{11}\b").expect("static regex");
+    re.replace_all(text, |c: &regex::Captures| {
         let m = &c[0];
         if is_valid_person_id(m) {
             mask_person_id(m)

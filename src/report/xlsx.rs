@@ -378,15 +378,16 @@ impl SheetPatch {
     }
 }
 
-/// A personal id stored as a number (`12838510068`, or `1828810010` with its leading zero lost, or in
-/// scientific notation): its masked text.
+/// A personal id stored as a number: its masked text. Every 11-digit whole number counts (as in text, see
+/// `ids::mask_person_ids_in`), and a 10-digit one that is a valid id with its leading zero restored; also in
+/// scientific notation (`1.2838510068E10`).
 fn masked_number(v: &str) -> Option<String> {
     let f: f64 = v.trim().parse().ok()?;
     if !(f.fract() == 0.0 && (1e9..1e11).contains(&f)) {
         return None;
     }
     let id = format!("{:011}", f as u64);
-    crate::ids::is_valid_person_id(&id).then(|| crate::ids::mask_person_id(&id))
+    (f >= 1e10 || crate::ids::is_valid_person_id(&id)).then(|| crate::ids::mask_person_id(&id))
 }
 
 /// Elements that follow `headerFooter` among a worksheet's children (where a new one is inserted).
@@ -1726,8 +1727,8 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains(r#"<x:c r="C1"><x:v>12838510069</x:v></x:c>"#),
-            "not a valid id: {out}"
+            out.contains(r#"<x:c r="C1" t="inlineStr"><x:is><x:t xml:space="preserve">128385*****</x:t></x:is></x:c>"#),
+            "an invalid id is masked too: {out}"
         );
         assert!(
             out.contains("<x:oddHeader>B\n&amp;LLeft</x:oddHeader>"),
