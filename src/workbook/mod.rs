@@ -179,18 +179,20 @@ pub struct CaseStep {
     pub expected_code: String,
     /// `Forventede nøkkelfelt`, raw: one assertion per line.
     pub assertions: String,
-    /// The row (0-based) and the cells of the machine columns, for error messages.
+    /// The sheet and row (0-based) of the step, and the columns of its machine cells (canonical name,
+    /// 0-based column), for error messages: [`CaseStep::cell`].
+    pub sheet: String,
     pub row: u32,
-    pub cells: Vec<(String, CellRef)>,
+    pub cells: Vec<(&'static str, u32)>,
 }
 
 impl CaseStep {
-    /// The cell of a canonical column in this step's row (for error messages), falling back to the row.
-    pub fn cell(&self, canonical: &str) -> Option<&CellRef> {
+    /// The cell of a canonical column in this step's row (for error messages).
+    pub fn cell(&self, canonical: &str) -> Option<CellRef> {
         self.cells
             .iter()
-            .find(|(k, _)| k == canonical)
-            .map(|(_, c)| c)
+            .find(|(k, _)| *k == canonical)
+            .map(|(_, c)| CellRef::new(&self.sheet, self.row, *c))
     }
 }
 

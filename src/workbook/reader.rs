@@ -884,6 +884,7 @@ fn read_cases(
                 expected_http: txt(rr, headers::TC_EXPECTED_HTTP),
                 expected_code: txt(rr, headers::TC_EXPECTED_CODE),
                 assertions: txt(rr, headers::TC_ASSERTIONS),
+                sheet: sheet.name.clone(),
                 row: rr,
                 cells: Vec::new(),
             };
@@ -899,8 +900,7 @@ fn read_cases(
                     ]
                     .contains(c)
             }) {
-                step.cells
-                    .push((canon.to_string(), CellRef::new(&sheet.name, rr, *col)));
+                step.cells.push((canon, *col));
             }
             case.steps.push(step);
         }
