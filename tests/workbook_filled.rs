@@ -1,9 +1,11 @@
-//! `write_filled`: a filled copy of the bundled workbook reads back with the same cases and the results.
+//! `write_filled`: a filled copy of the bundled workbook reads back with the same cases, in the same cells,
+//! and the results; the original package's parts survive.
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use dsop_harness::model::{
     Api, CaseResult, Lang, RunContext, RunReport, Status, StepResult, Summary, Verdict, WorkbookRef,
 };
+use dsop_harness::report::xlsx::write_filled;
 use dsop_harness::workbook::{self, generate};
 use std::path::PathBuf;
 
@@ -105,6 +107,20 @@ fn report(simulated: bool) -> RunReport {
     }
 }
 
+/// Every part of an xlsx package, by name.
+fn parts(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut f = z.by_index(i).unwrap();
+            let mut v = Vec::new();
+            f.read_to_end(&mut v).unwrap();
+            (f.name().to_string(), v)
+        })
+        .collect()
+}
+
 /// All cells of one sheet of an xlsx, as text.
 fn sheet_text(path: &std::path::Path, name: &str) -> Vec<Vec<String>> {
     use calamine::{Reader, Xlsx};
@@ -126,9 +142,9 @@ fn filled_copy_round_trips_with_results_and_banner() {
     let wb = workbook::read(&bundled()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("filled.xlsx");
-    workbook::write_filled(&wb, &report(true), &out, Lang::Nb).unwrap();
+    write_filled(&wb, &report(true), &out, Lang::Nb, false).unwrap();
 
-    // Reads back as a workbook with the same content (the banner row is a title row).
+    // Reads back as a workbook with the same content in the same cells (the banner moves nothing).
     let again = workbook::read(&out).unwrap_or_else(|e| panic!("{e}: {:#?}", e.problems));
     assert_eq!(again.cases.len(), wb.cases.len());
     for (a, b) in again.cases.iter().zip(&wb.cases) {
@@ -140,7 +156,7 @@ fn filled_copy_round_trips_with_results_and_banner() {
                 (&x.operation, &x.inputs, &x.assertions),
                 (&y.operation, &y.inputs, &y.assertions)
             );
-            assert_eq!(x.row, y.row + 1, "rows shift by the banner");
+            assert_eq!(x.row, y.row, "no row moves");
         }
     }
     let ids = |w: &workbook::Workbook| {
@@ -150,32 +166,27 @@ fn filled_copy_round_trips_with_results_and_banner() {
             .collect::<Vec<_>>()
     };
     assert_eq!(ids(&again), ids(&wb));
-    assert_eq!(
-        again.info,
-        wb.info
-            .iter()
-            .map(|e| {
-                let mut e = e.clone();
-                e.loc.row += 1;
-                e
-            })
-            .collect::<Vec<_>>()
-    );
+    assert_eq!(again.info, wb.info);
 
-    // Every sheet starts with the banner.
-    for sheet in [
-        "Info",
-        "Testdata",
-        "Testcaser",
-        "Veiledning",
-        "Avvik",
-        "Sammendrag",
-        "Endringslogg",
-    ] {
+    // The added sheets start with the banner; every sheet has it in its page header.
+    for sheet in ["Avvik", "Sammendrag", "Endringslogg"] {
         let rows = sheet_text(&out, sheet);
         assert_eq!(
             rows[0][0], "SIMULERT KJØRING – IKKE BEVIS FOR BITS",
             "{sheet}"
+        );
+    }
+    let parts = parts(&out);
+    let sheet_parts: Vec<&String> = parts
+        .keys()
+        .filter(|k| k.starts_with("xl/worksheets/") && k.ends_with(".xml"))
+        .collect();
+    assert_eq!(sheet_parts.len(), 7, "{sheet_parts:?}");
+    for p in sheet_parts {
+        let x = String::from_utf8_lossy(&parts[p]);
+        assert!(
+            x.contains("<oddHeader>&amp;C&amp;&quot;-,Bold&quot;&amp;12&amp;KC00000SIMULERT KJØRING – IKKE BEVIS FOR BITS"),
+            "{p}: {x}"
         );
     }
 
@@ -230,7 +241,7 @@ fn filled_copy_round_trips_with_results_and_banner() {
 
     // Filling the filled copy again appends to the change log, and never touches the input.
     let out2 = dir.path().join("filled2.xlsx");
-    workbook::write_filled(&again, &report(false), &out2, Lang::En).unwrap();
+    write_filled(&again, &report(false), &out2, Lang::En, false).unwrap();
     let log = sheet_text(&out2, "Endringslogg");
     assert_eq!(
         log.iter()
@@ -255,7 +266,7 @@ fn refuses_to_overwrite_the_input() {
     let input = dir.path().join("in.xlsx");
     std::fs::copy(bundled(), &input).unwrap();
     let wb = workbook::read(&input).unwrap();
-    let err = workbook::write_filled(&wb, &report(false), &input, Lang::Nb).unwrap_err();
+    let err = write_filled(&wb, &report(false), &input, Lang::Nb, false).unwrap_err();
     assert!(err.problems[0].message.contains("overwrite"), "{err:?}");
 }
 
@@ -411,28 +422,32 @@ fn fills_fonts_and_widths_of_the_original_are_kept() {
     let mut rep = report(true);
     rep.cases.truncate(1);
     let out = dir.path().join("filled.xlsx");
-    workbook::write_filled(&wb, &rep, &out, Lang::Nb).unwrap();
+    write_filled(&wb, &rep, &out, Lang::Nb, false).unwrap();
     assert_eq!(std::fs::read(&input).unwrap(), before, "input untouched");
 
-    // Sheet order: Testdata = sheet1, Testcaser = sheet2; rows shift by one for the banner.
+    // Sheet order: Testdata = sheet1, Testcaser = sheet2; no row moves.
     let tc = "xl/worksheets/sheet2.xml";
-    assert_eq!(cell_style(&out, tc, "D3").0.as_deref(), Some("FF92D050"));
-    assert_eq!(cell_style(&out, tc, "E3").0.as_deref(), Some("FFFF0000"));
+    assert_eq!(cell_style(&out, tc, "D2").0.as_deref(), Some("FF92D050"));
+    assert_eq!(cell_style(&out, tc, "E2").0.as_deref(), Some("FFFF0000"));
     assert_eq!(
-        cell_style(&out, tc, "D4").0.as_deref(),
+        cell_style(&out, tc, "D3").0.as_deref(),
         Some("FF92D050"),
         "empty green cell"
     );
-    let (_, bold, color) = cell_style(&out, tc, "A2");
+    let (_, bold, color) = cell_style(&out, tc, "A1");
     assert!(bold);
     assert_eq!(color.as_deref(), Some("FF1F4E78"));
     assert_eq!(
-        cell_style(&out, "xl/worksheets/sheet1.xml", "C3")
+        cell_style(&out, "xl/worksheets/sheet1.xml", "C2")
             .0
             .as_deref(),
         Some("FF92D050"),
-        "identifier rewritten as text keeps its fill"
+        "identifier keeps its fill"
     );
+    // The status cell is coloured by status (a format appended to the original styles).
+    let (fill, bold, _) = cell_style(&out, tc, "F2");
+    assert_eq!(fill.as_deref(), Some("FFC6EFCE"));
+    assert!(bold);
     let w = col_width(&out, tc, 4).unwrap();
     assert!(
         (w - col_width(&input, "xl/worksheets/sheet2.xml", 4).unwrap()).abs() < 0.1,
@@ -450,12 +465,11 @@ fn fills_fonts_and_widths_of_the_original_are_kept() {
             "column style kept: {x}"
         );
     }
-    // The result still lands, and the banner is on every sheet.
+    // The result still lands, and the banner is on every added sheet.
     let rows = sheet_text(&out, "Testcaser");
-    assert_eq!(rows[0][0], "SIMULERT KJØRING – IKKE BEVIS FOR BITS");
     let c = col(&rows, "Status");
-    assert_eq!(rows[2][c], "OK");
-    for s in ["Testdata", "Avvik", "Sammendrag", "Endringslogg"] {
+    assert_eq!(rows[1][c], "OK");
+    for s in ["Avvik", "Sammendrag", "Endringslogg"] {
         assert_eq!(
             sheet_text(&out, s)[0][0],
             "SIMULERT KJØRING – IKKE BEVIS FOR BITS",
@@ -518,7 +532,7 @@ fn hidden_sheets_merged_cells_and_formulas_in_the_filled_copy() {
     let mut rep = report(true);
     rep.cases.truncate(1);
     let out = dir.path().join("filled.xlsx");
-    workbook::write_filled(&wb, &rep, &out, Lang::Nb).unwrap();
+    write_filled(&wb, &rep, &out, Lang::Nb, false).unwrap();
 
     let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
     let mut read = |name: &str| {
@@ -535,8 +549,23 @@ fn hidden_sheets_merged_cells_and_formulas_in_the_filled_copy() {
     );
     let tc = read("xl/worksheets/sheet1.xml");
     assert!(
-        tc.contains(r#"<mergeCell ref="A3:A4"/>"#),
-        "merged, shifted by the banner: {tc}"
+        tc.contains(r#"<mergeCell ref="A2:A3"/>"#),
+        "merged, in place: {tc}"
+    );
+    // The Testdata sheet (no results) is the input's, byte for byte, but for the banner in the page header.
+    let td = read("xl/worksheets/sheet2.xml");
+    let td_in = {
+        let mut z = zip::ZipArchive::new(std::fs::File::open(&input).unwrap()).unwrap();
+        let mut s = String::new();
+        z.by_name("xl/worksheets/sheet2.xml")
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    };
+    assert!(
+        td.starts_with(td_in.trim_end_matches("</worksheet>")),
+        "{td}\n{td_in}"
     );
     let again = workbook::read(&out).unwrap_or_else(|e| panic!("{:#?}", e.problems));
     assert_eq!(
@@ -546,14 +575,6 @@ fn hidden_sheets_merged_cells_and_formulas_in_the_filled_copy() {
     assert_eq!(
         again.testdata("TD-P-04").unwrap().identifikator,
         "01828810010"
-    );
-    assert!(
-        again
-            .warnings
-            .iter()
-            .all(|w| !w.message.contains("stored as a number")),
-        "ids written as text: {:#?}",
-        again.warnings
     );
     assert_eq!(again.cases[0].steps.len(), 2);
 }

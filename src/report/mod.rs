@@ -18,6 +18,7 @@ pub mod sample;
 pub mod template;
 pub mod text;
 pub mod view;
+pub mod xlsx;
 
 pub use bundle::{
     verify_bundle, write_bundle, write_bundle_with, BundleCheck, RunFacts, SignatureState,
@@ -134,9 +135,10 @@ pub fn write_filled_workbook(
     report: &RunReport,
     dir: &Path,
     lang: Lang,
+    mask_ids: bool,
 ) -> Result<PathBuf, String> {
     let path = dir.join(filled_workbook_name(&wb.path));
-    crate::workbook::write_filled(wb, report, &path, lang).map_err(|e| {
+    xlsx::write_filled(wb, report, &path, lang, mask_ids).map_err(|e| {
         let p: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
         format!("writing the filled-in workbook failed: {}", p.join("; "))
     })?;

@@ -367,7 +367,7 @@ pub fn rerender_with_warnings(
     let input = PathBuf::from(&report.workbook.path);
     match crate::workbook::read(&input) {
         Ok(wb) if wb.sha256 == report.workbook.sha256 => {
-            match super::write_filled_workbook(&wb, &report, &out, opts.lang) {
+            match super::write_filled_workbook(&wb, &report, &out, opts.lang, opts.mask_ids) {
                 Ok(filled) => files.push(filled),
                 Err(e) => warnings.push(format!("the filled-in workbook was not written: {e}")),
             }

@@ -83,8 +83,9 @@ fn write_reports(
     let (mut files, warnings) =
         crate::report::write_all_with(report, dir, &ropts, &Default::default())
             .map_err(|e| RunError::Environment(format!("writing the reports failed: {e}")))?;
-    let filled = crate::report::write_filled_workbook(&spec.wb, report, dir, opts.lang)
-        .map_err(RunError::Environment)?;
+    let filled =
+        crate::report::write_filled_workbook(&spec.wb, report, dir, opts.lang, opts.mask_ids)
+            .map_err(RunError::Environment)?;
     files.push(filled);
     // The evidence bundle: reports, journal and input workbook with a MANIFEST of SHA-256 sums, signed
     // (detached JWS) with the business certificate's key.

@@ -91,8 +91,10 @@ pub struct Expectation {
 }
 
 fn is_code(s: &str) -> bool {
-    let re = regex::Regex::new(r"^[A-Z]{2,3}-\d{3}$").expect("static regex");
-    re.is_match(s)
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"^[A-Z]{2,3}-\d{3}$").expect("static regex")
+    });
+    RE.is_match(s)
 }
 
 impl Expectation {

@@ -160,8 +160,10 @@ impl Resolver<'_> {
         expr: &str,
         td: Option<&crate::workbook::TestData>,
     ) -> Option<Result<String, String>> {
-        let re = regex::Regex::new(r"^(M|S)\s*([+-]\s*\d+)?$").expect("static regex");
-        let c = re.captures(expr.trim())?;
+        static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"^(M|S)\s*([+-]\s*\d+)?$").expect("static regex")
+        });
+        let c = RE.captures(expr.trim())?;
         let base = match &c[1] {
             "M" => self.m,
             _ => match td.or(self.main) {
@@ -183,9 +185,11 @@ impl Resolver<'_> {
     }
 
     fn resolve(&self, text: &str) -> Result<String, String> {
-        let re = regex::Regex::new(r"\{([A-Za-z][A-Za-z0-9_.+\- ]*)\}").expect("static regex");
+        static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"\{([A-Za-z][A-Za-z0-9_.+\- ]*)\}").expect("static regex")
+        });
         let mut err = None;
-        let out = re.replace_all(text, |c: &regex::Captures| {
+        let out = RE.replace_all(text, |c: &regex::Captures| {
             let inner = c[1].trim();
             if let Some(r) = self.month_expr(inner, None) {
                 return r.unwrap_or_else(|e| {

@@ -1,32 +1,70 @@
 //! Opening an xlsx file safely: size and format checks before calamine sees it, then every sheet's cells
 //! (cached values of formulas, hidden sheets included) with merged regions. Shared by the reader and the writer.
 
+use super::package::{self, SharedBytes};
 use super::{Problem, Severity};
-use calamine::{Data, Dimensions, Reader, SheetVisible, Xlsx};
+use calamine::{Data, DataRef, Dimensions, Reader, SheetVisible, Xlsx};
 use std::io::{Cursor, Read};
 use std::path::Path;
 
 /// Files larger than this are refused before being read.
 pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
-/// Workbooks with more cells than this (all sheets together) are refused.
-pub const MAX_CELLS: u64 = 1_000_000;
+/// A sheet with more non-empty cells than this is refused.
+pub const MAX_SHEET_CELLS: u64 = 10_000_000;
+/// A non-empty cell separated from its table's last row by at least this many empty rows is outside the table.
+pub const TABLE_GAP_ROWS: u32 = 100;
 /// The uncompressed size of all zip entries together may not exceed this (zip bombs).
 pub const MAX_UNCOMPRESSED_BYTES: u64 = 1024 * 1024 * 1024;
 
-/// One sheet as read.
-#[derive(Clone, Debug)]
+/// One sheet as read: its non-empty cells only, by row (memory grows with the cells, not with the rectangle a
+/// stray cell spans).
+#[derive(Clone, Debug, Default)]
 pub struct LoadedSheet {
     pub name: String,
     pub hidden: bool,
-    pub range: calamine::Range<Data>,
+    /// Rows with at least one non-empty cell, ascending; each row's cells by column, ascending.
+    rows: Vec<(u32, Vec<(u32, Data)>)>,
     /// Merged regions of this sheet (absolute 0-based rows/columns).
     pub merged: Vec<Dimensions>,
 }
 
 impl LoadedSheet {
+    /// A sheet from its non-empty cells in any order.
+    pub fn from_cells(
+        name: &str,
+        hidden: bool,
+        mut cells: Vec<((u32, u32), Data)>,
+        merged: Vec<Dimensions>,
+    ) -> LoadedSheet {
+        if !cells.is_sorted_by(|a, b| a.0 < b.0) {
+            cells.sort_by_key(|c| c.0);
+            cells.dedup_by(|b, a| a.0 == b.0);
+        }
+        let mut rows: Vec<(u32, Vec<(u32, Data)>)> = Vec::new();
+        for ((r, c), v) in cells {
+            match rows.last_mut() {
+                Some((lr, cs)) if *lr == r => cs.push((c, v)),
+                _ => rows.push((r, vec![(c, v)])),
+            }
+        }
+        LoadedSheet {
+            name: name.to_string(),
+            hidden,
+            rows,
+            merged,
+        }
+    }
+
+    fn row(&self, row: u32) -> Option<&[(u32, Data)]> {
+        let i = self.rows.binary_search_by_key(&row, |(r, _)| *r).ok()?;
+        Some(&self.rows[i].1)
+    }
+
     /// The raw cell at an absolute position.
     pub fn get(&self, row: u32, col: u32) -> Option<&Data> {
-        self.range.get_value((row, col))
+        let cells = self.row(row)?;
+        let i = cells.binary_search_by_key(&col, |(c, _)| *c).ok()?;
+        Some(&cells[i].1)
     }
 
     /// The text of a cell (see [`cell_text`]), or empty.
@@ -34,63 +72,151 @@ impl LoadedSheet {
         self.get(row, col).map(cell_text).unwrap_or_default()
     }
 
-    /// First and last used row (absolute), or None for an empty sheet.
+    /// First and last row with a cell, or None for an empty sheet.
     pub fn row_bounds(&self) -> Option<(u32, u32)> {
-        Some((self.range.start()?.0, self.range.end()?.0))
+        Some((self.rows.first()?.0, self.rows.last()?.0))
     }
 
+    /// First and last column with a cell, or None for an empty sheet.
     pub fn col_bounds(&self) -> Option<(u32, u32)> {
-        Some((self.range.start()?.1, self.range.end()?.1))
+        let mut it = self
+            .rows
+            .iter()
+            .filter_map(|(_, cs)| Some((cs.first()?.0, cs.last()?.0)));
+        let first = it.next()?;
+        Some(it.fold(first, |(a, b), (c, d)| (a.min(c), b.max(d))))
+    }
+
+    /// The rows that have cells, ascending.
+    pub fn row_indices(&self) -> impl Iterator<Item = u32> + '_ {
+        self.rows.iter().map(|(r, _)| *r)
+    }
+
+    /// The number of non-empty cells.
+    pub fn cell_count(&self) -> usize {
+        self.rows.iter().map(|(_, cs)| cs.len()).sum()
     }
 
     /// All non-empty cells of a row: (column, text).
     pub fn row_texts(&self, row: u32) -> Vec<(u32, String)> {
-        let Some((c0, c1)) = self.col_bounds() else {
-            return Vec::new();
-        };
-        (c0..=c1)
-            .filter_map(|c| {
-                let t = self.text(row, c);
-                (!t.is_empty()).then_some((c, t))
+        self.row(row)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(c, v)| {
+                let t = cell_text(v);
+                (!t.is_empty()).then_some((*c, t))
             })
             .collect()
     }
 
     /// Whether a row has no cell with text (without building the texts).
     pub fn row_is_empty(&self, row: u32) -> bool {
-        let Some((c0, c1)) = self.col_bounds() else {
-            return true;
-        };
-        (c0..=c1).all(|c| match self.get(row, c) {
-            None | Some(Data::Empty) | Some(Data::Error(_)) => true,
-            Some(Data::String(s)) | Some(Data::DateTimeIso(s)) | Some(Data::DurationIso(s)) => {
-                s.trim().is_empty()
-            }
-            Some(_) => false,
-        })
+        self.row(row)
+            .unwrap_or_default()
+            .iter()
+            .all(|(_, v)| is_blank(v))
     }
 
-    /// Give every cell of a merged region the value of its top-left cell (for reading only).
+    /// Drop the cells outside the table whose header row is `header_row`: right of `last_col` (when given),
+    /// and every row separated from the table's last row by at least `gap` empty rows. Rows above the header
+    /// row keep their cells up to `last_col`. Returns the positions of the dropped cells (blank cells are
+    /// dropped silently).
+    pub fn restrict_to_table(
+        &mut self,
+        header_row: u32,
+        last_col: Option<u32>,
+        gap: u32,
+    ) -> Vec<(u32, u32)> {
+        let mut dropped = Vec::new();
+        if let Some(lc) = last_col {
+            for (r, cs) in &mut self.rows {
+                if cs.last().is_some_and(|(c, _)| *c > lc) {
+                    let keep = cs.partition_point(|(c, _)| *c <= lc);
+                    dropped.extend(
+                        cs[keep..]
+                            .iter()
+                            .filter(|(_, v)| !is_blank(v))
+                            .map(|(c, _)| (*r, *c)),
+                    );
+                    cs.truncate(keep);
+                }
+            }
+        }
+        let mut last = header_row;
+        let mut cut = None;
+        for (i, (r, cs)) in self.rows.iter().enumerate() {
+            if *r <= header_row || cs.iter().all(|(_, v)| is_blank(v)) {
+                continue;
+            }
+            if r - last > gap {
+                cut = Some(i);
+                break;
+            }
+            last = *r;
+        }
+        if let Some(i) = cut {
+            for (r, cs) in self.rows.drain(i..) {
+                dropped.extend(
+                    cs.iter()
+                        .filter(|(_, v)| !is_blank(v))
+                        .map(|(c, _)| (r, *c)),
+                );
+            }
+        }
+        self.rows.retain(|(_, cs)| !cs.is_empty());
+        dropped.sort_unstable();
+        dropped
+    }
+
+    /// Give every cell of a merged region the value of its top-left cell (for reading only), within the
+    /// cells the sheet has (a region over a whole column is not expanded beyond the last row).
     pub fn expand_merged(&mut self) {
+        let Some((_, last_row)) = self.row_bounds() else {
+            return;
+        };
+        let Some((_, last_col)) = self.col_bounds() else {
+            return;
+        };
         for m in self.merged.clone() {
             let Some(v) = self.get(m.start.0, m.start.1).cloned() else {
                 continue;
             };
-            if v == Data::Empty {
+            if is_blank(&v) {
                 continue;
             }
-            // Cap the work: a merged region over a whole column is not expanded beyond the used range.
-            let Some((r_end, c_end)) = self.range.end() else {
-                continue;
-            };
-            for r in m.start.0..=m.end.0.min(r_end) {
-                for c in m.start.1..=m.end.1.min(c_end) {
-                    if (r, c) != m.start && matches!(self.get(r, c), Some(Data::Empty) | None) {
-                        self.range.set_value((r, c), v.clone());
+            for r in m.start.0..=m.end.0.min(last_row) {
+                for c in m.start.1..=m.end.1.min(last_col) {
+                    if (r, c) != m.start {
+                        self.set_if_blank(r, c, &v);
                     }
                 }
             }
         }
+    }
+
+    fn set_if_blank(&mut self, row: u32, col: u32, v: &Data) {
+        let ri = match self.rows.binary_search_by_key(&row, |(r, _)| *r) {
+            Ok(i) => i,
+            Err(i) => {
+                self.rows.insert(i, (row, Vec::new()));
+                i
+            }
+        };
+        let cs = &mut self.rows[ri].1;
+        match cs.binary_search_by_key(&col, |(c, _)| *c) {
+            Ok(i) if matches!(cs[i].1, Data::Empty) => cs[i].1 = v.clone(),
+            Ok(_) => {}
+            Err(i) => cs.insert(i, (col, v.clone())),
+        }
+    }
+}
+
+/// A cell without text: empty, an error value, or only spaces.
+fn is_blank(v: &Data) -> bool {
+    match v {
+        Data::Empty | Data::Error(_) => true,
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().is_empty(),
+        _ => false,
     }
 }
 
@@ -201,31 +327,50 @@ pub fn load_bytes(file: &str, bytes: Vec<u8>) -> Result<Loaded, Vec<Problem>> {
             "remove pictures and unused sheets, or split the workbook",
         )]);
     }
-    let sha256 = {
-        use sha2::{Digest, Sha256};
-        hex::encode(Sha256::digest(&bytes))
-    };
     check_container(&file, &bytes)?;
-    // calamine can panic on some damaged packages (e.g. a shared-string index out of range): that is a
-    // damaged file, not a crash.
-    let sheets =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_sheets(&file, bytes)))
-            .unwrap_or_else(|_| {
-                Err(vec![problem(
-            &file,
-            "the workbook is damaged: its contents could not be parsed".into(),
-            "open it in Excel or LibreOffice, let it repair the file, and save it again as .xlsx",
-        )])
-            })?;
+    let shared = SharedBytes(std::sync::Arc::new(bytes));
+    // The checksum and the merged regions (a second pass over the sheets' XML) in a second thread, while
+    // calamine reads the cells.
+    let (sha256, merges, sheets) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| {
+            use sha2::{Digest, Sha256};
+            (
+                hex::encode(Sha256::digest(shared.as_ref())),
+                merged_regions(&shared),
+            )
+        });
+        // calamine can panic on some damaged packages (e.g. a shared-string index out of range): that is a
+        // damaged file, not a crash.
+        let sheets = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            read_sheets(&file, shared.clone(), MAX_SHEET_CELLS)
+        }))
+        .unwrap_or_else(|_| {
+            Err(vec![problem(
+                &file,
+                "the workbook is damaged: its contents could not be parsed".into(),
+                "open it in Excel or LibreOffice, let it repair the file, and save it again as .xlsx",
+            )])
+        });
+        let (sha256, merges) = side.join().unwrap_or_default();
+        (sha256, merges, sheets)
+    });
+    let mut sheets = sheets?;
+    let mut merges = merges;
+    for s in &mut sheets {
+        s.merged = merges.remove(&s.name).unwrap_or_default();
+    }
     Ok(Loaded { sha256, sheets })
 }
 
-fn read_sheets(file: &str, bytes: Vec<u8>) -> Result<Vec<LoadedSheet>, Vec<Problem>> {
+/// The non-empty cells of every worksheet (merged regions are added by the caller).
+fn read_sheets(
+    file: &str,
+    shared: SharedBytes,
+    limit: u64,
+) -> Result<Vec<LoadedSheet>, Vec<Problem>> {
     let file = file.to_string();
-    let bytes_for_merges = std::sync::Arc::new(bytes);
-    let bytes = Cursor::new(SharedBytes(bytes_for_merges.clone()));
     let mut xlsx: Xlsx<Cursor<SharedBytes>> =
-        calamine::open_workbook_from_rs(bytes).map_err(|e| {
+        calamine::open_workbook_from_rs(Cursor::new(shared.clone())).map_err(|e| {
             vec![problem(
                 &file,
                 format!("not a readable xlsx workbook ({e})"),
@@ -243,55 +388,48 @@ fn read_sheets(file: &str, bytes: Vec<u8>) -> Result<Vec<LoadedSheet>, Vec<Probl
             )
         })
         .collect();
-    // Cell count guard, from each sheet's declared dimensions, before reading the cells.
-    let mut declared: u64 = 0;
-    for (name, _, is_ws) in &metas {
-        if !is_ws {
-            continue;
-        }
-        if let Ok(r) = xlsx.worksheet_cells_reader(name) {
-            declared = declared.saturating_add(r.dimensions().len());
-        }
-    }
-    if declared > MAX_CELLS {
-        return Err(vec![too_many_cells(&file, declared)]);
-    }
-    let merges = merged_regions(&bytes_for_merges);
     let mut sheets = Vec::new();
-    let mut total: u64 = 0;
     for (name, hidden, is_ws) in metas {
         if !is_ws {
             continue;
         }
-        let range = xlsx.worksheet_range(&name).map_err(|e| {
+        let unreadable = |e: calamine::XlsxError| {
             vec![problem(
                 &file,
                 format!("sheet {name:?} cannot be read ({e})"),
                 "open the workbook in Excel, check the sheet, and save it again as .xlsx",
             )]
-        })?;
-        let (h, w) = range.get_size();
-        total = total.saturating_add(h as u64 * w as u64);
-        if total > MAX_CELLS {
-            return Err(vec![too_many_cells(&file, total)]);
+        };
+        // Only the non-empty cells, streamed: a stray value at XFD1048576 costs one cell, not the rectangle.
+        let mut reader = xlsx.worksheet_cells_reader(&name).map_err(unreadable)?;
+        let mut cells: Vec<((u32, u32), Data)> = Vec::new();
+        let mut count: u64 = 0;
+        while let Some(cell) = reader.next_cell().map_err(unreadable)? {
+            if matches!(cell.get_value(), DataRef::Empty) {
+                continue;
+            }
+            count += 1;
+            if count <= limit {
+                cells.push((cell.get_position(), Data::from(cell.get_value().clone())));
+            } else if count == limit + 1 {
+                // Keep counting for the message, without keeping the cells.
+                cells = Vec::new();
+            }
         }
-        let merged = merges.get(&name).cloned().unwrap_or_default();
-        sheets.push(LoadedSheet {
-            name,
-            hidden,
-            range,
-            merged,
-        });
+        if count > limit {
+            return Err(vec![Problem {
+                severity: Severity::Error,
+                file: file.clone(),
+                location: name.clone(),
+                message: format!(
+                    "sheet {name:?} has {count} non-empty cells; more than {limit} are refused"
+                ),
+                hint: "split the workbook or delete unused rows and columns".into(),
+            }]);
+        }
+        sheets.push(LoadedSheet::from_cells(&name, hidden, cells, Vec::new()));
     }
     Ok(sheets)
-}
-
-fn too_many_cells(file: &str, n: u64) -> Problem {
-    problem(
-        file,
-        format!("the workbook spans {n} cells; more than {MAX_CELLS} are refused"),
-        "delete unused rows and columns (a stray value far down or right makes Excel count the whole area)",
-    )
 }
 
 /// Recognise what the bytes are before calamine parses them, so each kind of wrong file gets its own message.
@@ -378,55 +516,28 @@ fn check_container(file: &str, bytes: &[u8]) -> Result<(), Vec<Problem>> {
     Ok(())
 }
 
-/// The file's bytes, shared between calamine and the merged-region scan.
-#[derive(Clone)]
-struct SharedBytes(std::sync::Arc<Vec<u8>>);
-
-impl AsRef<[u8]> for SharedBytes {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_slice()
-    }
-}
-
 /// The merged regions of every worksheet, by sheet name. A byte search for `<mergeCell ref=…>` in each
 /// sheet's XML: several times faster than calamine's full XML pass (the regions follow the cells). Best
 /// effort: an unreadable part gives no regions.
-fn merged_regions(bytes: &[u8]) -> std::collections::HashMap<String, Vec<Dimensions>> {
+fn merged_regions(bytes: &SharedBytes) -> std::collections::HashMap<String, Vec<Dimensions>> {
+    static RE: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
+        // A literal prefix: the regex engine searches it with memchr, at memory speed.
+        regex::bytes::Regex::new(r#"mergeCell\s+ref\s*=\s*["']([A-Za-z0-9$:]+)["']"#)
+            .expect("static regex")
+    });
     let mut out = std::collections::HashMap::new();
-    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+    let Some(mut zip) = package::open(bytes) else {
         return out;
     };
-    let mut part = |name: &str| -> Option<Vec<u8>> {
-        let f = zip.by_name(name).ok()?;
-        let mut v = Vec::with_capacity(f.size().min(MAX_UNCOMPRESSED_BYTES) as usize);
-        f.take(MAX_UNCOMPRESSED_BYTES).read_to_end(&mut v).ok()?;
-        Some(v)
-    };
-    let rels = part("xl/_rels/workbook.xml.rels")
-        .map(|b| super::styles::relationships(&b))
-        .unwrap_or_default();
-    let Some(wbx) = part("xl/workbook.xml") else {
-        return out;
-    };
-    // A literal prefix: the regex engine searches it with memchr, at memory speed.
-    let Ok(re) = regex::bytes::Regex::new(r#"mergeCell\s+ref\s*=\s*["']([A-Za-z0-9$:]+)["']"#)
-    else {
-        return out;
-    };
-    for (name, rid) in super::styles::sheet_ids(&wbx) {
-        let Some((_, target)) = rels.iter().find(|(id, _)| *id == rid) else {
+    for sheet in package::sheets(&mut zip) {
+        let Some(xml) = package::part(&mut zip, &sheet.part) else {
             continue;
         };
-        let path = match target.strip_prefix('/') {
-            Some(abs) => abs.to_string(),
-            None => format!("xl/{target}"),
-        };
-        let Some(xml) = part(&path) else { continue };
-        let regions = re
+        let regions = RE
             .captures_iter(&xml)
             .filter_map(|c| std::str::from_utf8(&c[1]).ok().and_then(dimensions_of))
             .collect();
-        out.insert(name, regions);
+        out.insert(sheet.name, regions);
     }
     out
 }
@@ -434,7 +545,71 @@ fn merged_regions(bytes: &[u8]) -> std::collections::HashMap<String, Vec<Dimensi
 /// `A1:B2` (or `A1`) as 0-based dimensions.
 fn dimensions_of(r: &str) -> Option<Dimensions> {
     let (a, b) = r.split_once(':').unwrap_or((r, r));
-    let start = super::styles::parse_a1(a.trim_matches('$'))?;
-    let end = super::styles::parse_a1(b.trim_matches('$'))?;
+    let start = package::parse_a1(a)?;
+    let end = package::parse_a1(b)?;
     Some(Dimensions { start, end })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("Testcaser").unwrap();
+        for (r, c, v) in cells {
+            ws.write_string(*r, *c, *v).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn a_sheet_over_the_cell_limit_is_refused_with_the_count_and_the_limit() {
+        let bytes = xlsx(&[
+            (0, 0, "a"),
+            (0, 1, "b"),
+            (1, 0, "c"),
+            (5, 3, "d"),
+            (9, 9, "e"),
+        ]);
+        let shared = SharedBytes(std::sync::Arc::new(bytes));
+        let e = read_sheets("x.xlsx", shared.clone(), 3).unwrap_err();
+        assert_eq!(e[0].location, "Testcaser");
+        assert!(
+            e[0].message
+                .contains("has 5 non-empty cells; more than 3 are refused"),
+            "{}",
+            e[0].message
+        );
+        let sheets = read_sheets("x.xlsx", shared, 5).unwrap();
+        assert_eq!(sheets[0].cell_count(), 5);
+    }
+
+    #[test]
+    fn only_the_cells_are_kept_and_the_table_bounds_drop_the_far_ones() {
+        let bytes = xlsx(&[
+            (0, 0, "Testcase-ID"),
+            (0, 1, "Operasjon"),
+            (1, 0, "MP-01"),
+            (1, 5, "note"),
+            (150, 0, "far below"),
+            (1_048_575, 16_383, "stray"),
+        ]);
+        let mut s = read_sheets(
+            "x.xlsx",
+            SharedBytes(std::sync::Arc::new(bytes)),
+            MAX_SHEET_CELLS,
+        )
+        .unwrap()
+        .remove(0);
+        assert_eq!(s.cell_count(), 6);
+        assert_eq!(s.row_bounds(), Some((0, 1_048_575)));
+        assert_eq!(s.text(1_048_575, 16_383), "stray");
+        let dropped = s.restrict_to_table(0, Some(1), TABLE_GAP_ROWS);
+        assert_eq!(dropped, vec![(1, 5), (150, 0), (1_048_575, 16_383)]);
+        assert_eq!(s.row_bounds(), Some((0, 1)));
+        assert_eq!(s.col_bounds(), Some((0, 1)));
+        assert_eq!(s.row_texts(1), vec![(0, "MP-01".to_string())]);
+    }
 }

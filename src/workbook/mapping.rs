@@ -282,11 +282,12 @@ pub fn apply(
                     .steps
                     .iter()
                     .map(|s| CaseStep {
+                        sheet: case.sheet.clone(),
                         row,
                         cells: first_cells
                             .iter()
                             .filter(|(k, _)| {
-                                !headers::STEP_COLUMNS.contains(&k.as_str()) && k != headers::TC_API
+                                !headers::STEP_COLUMNS.contains(k) && *k != headers::TC_API
                             })
                             .cloned()
                             .collect(),

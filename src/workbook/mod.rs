@@ -1,4 +1,5 @@
-//! The integration-test workbook: read (calamine), validate, and write a filled-in copy (rust_xlsxwriter).
+//! The integration-test workbook: read (calamine) and validate. The filled-in copy is a reporter:
+//! `report::xlsx::write_filled`.
 //!
 //! Layout (`dsop-ajourhold-service.md` §2.4): sheets `Info`, `Testdata`, `Testcaser`, found by name or by
 //! header alias. Every problem names file, sheet and cell and says what to write instead.
@@ -13,15 +14,13 @@ pub mod generate;
 pub mod headers;
 pub mod load;
 pub mod mapping;
+pub mod package;
 mod reader;
 pub mod source;
-mod styles;
-mod writer;
 
 pub use generate::build_from_source;
 pub use mapping::{read_mapped, read_maybe_mapped};
 pub use reader::{api_of_operation, parse_mandatory, read_with, ReadOptions};
-pub use writer::write_filled;
 
 /// A cell location, e.g. `Testcaser!F12`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -180,18 +179,20 @@ pub struct CaseStep {
     pub expected_code: String,
     /// `Forventede nøkkelfelt`, raw: one assertion per line.
     pub assertions: String,
-    /// The row (0-based) and the cells of the machine columns, for error messages.
+    /// The sheet and row (0-based) of the step, and the columns of its machine cells (canonical name,
+    /// 0-based column), for error messages: [`CaseStep::cell`].
+    pub sheet: String,
     pub row: u32,
-    pub cells: Vec<(String, CellRef)>,
+    pub cells: Vec<(&'static str, u32)>,
 }
 
 impl CaseStep {
-    /// The cell of a canonical column in this step's row (for error messages), falling back to the row.
-    pub fn cell(&self, canonical: &str) -> Option<&CellRef> {
+    /// The cell of a canonical column in this step's row (for error messages).
+    pub fn cell(&self, canonical: &str) -> Option<CellRef> {
         self.cells
             .iter()
-            .find(|(k, _)| k == canonical)
-            .map(|(_, c)| c)
+            .find(|(k, _)| *k == canonical)
+            .map(|(_, c)| CellRef::new(&self.sheet, self.row, *c))
     }
 }
 
@@ -228,10 +229,12 @@ pub struct Workbook {
     /// Warnings found while reading (errors make `read` fail instead).
     pub warnings: Vec<Problem>,
     /// Columns of the Testdata/Testcaser sheets that map to no canonical column: (sheet, header, 0-based column).
-    /// `write_filled` copies them through untouched.
+    /// The filled-in copy (`report::xlsx::write_filled`) keeps them untouched.
     pub unknown_columns: Vec<(String, String, u32)>,
     /// Values of unknown columns on each case's first row: (case id, header, value).
     pub case_extras: Vec<(String, String, String)>,
+    /// The Testcaser sheet's name and header row, where the filled-in copy writes the results.
+    pub case_header: Option<(String, headers::HeaderMap)>,
 }
 
 impl Workbook {

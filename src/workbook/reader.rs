@@ -203,9 +203,6 @@ pub(crate) fn read_loaded(
 ) -> Result<Workbook, WorkbookError> {
     let file = path.display().to_string();
     let mut sheets = loaded.sheets;
-    for s in &mut sheets {
-        s.expand_merged();
-    }
     let mut p = Problems::new(&file);
     let mut wb = Workbook {
         path: path.to_path_buf(),
@@ -213,6 +210,24 @@ pub(crate) fn read_loaded(
         ..Workbook::default()
     };
     let layout = locate(&sheets, &mut p);
+    // Cells outside the tables (right of the header row, or far below the last row) are not read.
+    let tables = [
+        layout.info.as_ref().map(|(i, h)| (*i, h.as_ref())),
+        layout.testdata.as_ref().map(|(i, h)| (*i, Some(h))),
+        layout.testcaser.as_ref().map(|(i, h)| (*i, Some(h))),
+    ];
+    for (i, h) in tables.into_iter().flatten() {
+        let sheet = &mut sheets[i];
+        let (header_row, last_col) = match h {
+            Some(h) => (h.row, h.last_col()),
+            None => (sheet.row_bounds().map(|b| b.0).unwrap_or(0), None),
+        };
+        let dropped = sheet.restrict_to_table(header_row, last_col, load::TABLE_GAP_ROWS);
+        warn_outside(&sheet.name, &dropped, last_col, &mut p);
+    }
+    for s in &mut sheets {
+        s.expand_merged();
+    }
 
     match &layout.info {
         Some((i, h)) => wb.info = read_info(&sheets[*i], h.as_ref()),
@@ -245,6 +260,7 @@ pub(crate) fn read_loaded(
                 wb.unknown_columns.push((sheets[*i].name.clone(), text.clone(), *col));
             }
             let has_testdata = layout.testdata.is_some();
+            wb.case_header = Some((sheets[*i].name.clone(), h.clone()));
             read_cases(&sheets[*i], h, &mut wb, has_testdata, &mut p);
         }
         None => p.error(
@@ -269,6 +285,43 @@ pub(crate) fn read_loaded(
     }
     wb.warnings = p.list;
     Ok(wb)
+}
+
+/// One warning per sheet for the cells outside its table, naming the first few.
+fn warn_outside(sheet: &str, dropped: &[(u32, u32)], last_col: Option<u32>, p: &mut Problems) {
+    const NAMED: usize = 5;
+    let Some(&(r, c)) = dropped.first() else {
+        return;
+    };
+    let mut names: Vec<String> = dropped
+        .iter()
+        .take(NAMED)
+        .map(|(r, c)| CellRef::new(sheet, *r, *c).a1())
+        .collect();
+    if dropped.len() > NAMED {
+        names.push(format!("and {} more", dropped.len() - NAMED));
+    }
+    let beyond = match last_col {
+        Some(lc) => format!(
+            "right of the header row's last column {} or ",
+            super::col_letters(lc)
+        ),
+        None => String::new(),
+    };
+    let what = if dropped.len() == 1 {
+        "a non-empty cell".to_string()
+    } else {
+        format!("{} non-empty cells", dropped.len())
+    };
+    p.warn(
+        &CellRef::new(sheet, r, c).a1(),
+        format!(
+            "{what} outside the table ({beyond}at least {} empty rows below its last row) ignored: {}",
+            load::TABLE_GAP_ROWS,
+            names.join(", ")
+        ),
+        "delete the stray value (often left by a paste), or move it into the table",
+    );
 }
 
 fn check_columns(sheet: &str, h: &HeaderMap, opts: &ReadOptions, p: &mut Problems) {
@@ -345,7 +398,7 @@ fn read_info(sheet: &LoadedSheet, h: Option<&HeaderMap>) -> Vec<InfoEntry> {
     out
 }
 
-/// The red banner `write_filled` puts above a simulated run's sheets.
+/// The red banner above a simulated run's sheets (row 1 of the added sheets; every sheet in older copies).
 pub(crate) fn is_banner(text: &str) -> bool {
     // Cheap pre-check: both banners start with an S.
     if !text.trim_start().starts_with(['S', 's']) {
@@ -484,6 +537,8 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
         return Vec::new();
     };
     let mut out: Vec<TestData> = Vec::new();
+    // Ref (lower case) -> index in `out`: lookups stay linear in the number of rows.
+    let mut by_ref: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let txt = |r: u32, c: &str| h.col(c).map(|col| sheet.text(r, col)).unwrap_or_default();
     for r in h.row + 1..=r1 {
         if sheet.row_is_empty(r) {
@@ -500,7 +555,10 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
             );
             continue;
         }
-        if let Some(prev) = out.iter().find(|t| t.r#ref.eq_ignore_ascii_case(&rf)) {
+        if let Some(prev) = by_ref
+            .get(&rf.to_ascii_lowercase())
+            .map(|i: &usize| &out[*i])
+        {
             p.error(
                 &loc.a1(),
                 format!("duplicate Testdata Ref {rf} (also at {})", prev.loc.a1()),
@@ -577,6 +635,7 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
         td.egenskaper = split_list(&txt(r, headers::TD_TAGS));
         td.kilde = txt(r, headers::TD_SOURCE);
         td.kommentar = txt(r, headers::TD_COMMENT);
+        by_ref.insert(td.r#ref.to_ascii_lowercase(), out.len());
         out.push(td);
     }
     // Opplysningspliktig-ref must name an organisation row.
@@ -590,7 +649,7 @@ fn read_testdata(sheet: &LoadedSheet, h: &HeaderMap, p: &mut Problems) -> Vec<Te
             .find(|(k, _)| k == headers::TD_EMPLOYER_REF)
             .map(|(_, c)| c.a1())
             .unwrap_or_default();
-        match out.iter().find(|t| t.r#ref.eq_ignore_ascii_case(er)) {
+        match by_ref.get(&er.to_ascii_lowercase()).map(|i| &out[*i]) {
             None => p.error(
                 &loc,
                 format!(
@@ -691,6 +750,11 @@ fn read_cases(
     };
     let step_col = h.col(headers::TC_STEP);
     let txt = |r: u32, c: &str| h.col(c).map(|col| sheet.text(r, col)).unwrap_or_default();
+    let td_refs: std::collections::HashSet<String> = wb
+        .testdata
+        .iter()
+        .map(|t| t.r#ref.to_ascii_lowercase())
+        .collect();
     let mut rows: Vec<RawRow> = Vec::new();
     for r in h.row + 1..=r1 {
         if sheet.row_is_empty(r) {
@@ -820,6 +884,7 @@ fn read_cases(
                 expected_http: txt(rr, headers::TC_EXPECTED_HTTP),
                 expected_code: txt(rr, headers::TC_EXPECTED_CODE),
                 assertions: txt(rr, headers::TC_ASSERTIONS),
+                sheet: sheet.name.clone(),
                 row: rr,
                 cells: Vec::new(),
             };
@@ -835,8 +900,7 @@ fn read_cases(
                     ]
                     .contains(c)
             }) {
-                step.cells
-                    .push((canon.to_string(), CellRef::new(&sheet.name, rr, *col)));
+                step.cells.push((canon, *col));
             }
             case.steps.push(step);
         }
@@ -890,7 +954,7 @@ fn read_cases(
             case.testdata_refs = split_list(&sheet.text(r, c));
             if has_testdata {
                 for tr in &case.testdata_refs {
-                    if wb.testdata(tr).is_none() {
+                    if !td_refs.contains(&tr.to_ascii_lowercase()) {
                         p.error(
                             &CellRef::new(&sheet.name, r, c).a1(),
                             format!("{id}: Testdata-ref {tr} is not a Ref in the Testdata sheet"),
