@@ -776,13 +776,7 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
                         out.extend_from_slice(&xml[copied..start]);
                         copied = start;
                         if let Some(b) = &banner_header {
-                            out.extend_from_slice(
-                                format!(
-                                    "<{pfx}headerFooter>{}</{pfx}headerFooter>",
-                                    prefixed(b, &pfx)
-                                )
-                                .as_bytes(),
-                            );
+                            out.extend_from_slice(header_footer(b, &pfx).as_bytes());
                         }
                         saw_header_footer = true;
                     }
@@ -842,13 +836,7 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
                         if let Some(b) = &banner_header {
                             out.extend_from_slice(&xml[copied..start]);
                             copied = start;
-                            out.extend_from_slice(
-                                format!(
-                                    "<{pfx}headerFooter>{}</{pfx}headerFooter>",
-                                    prefixed(b, &pfx)
-                                )
-                                .as_bytes(),
-                            );
+                            out.extend_from_slice(header_footer(b, &pfx).as_bytes());
                             saw_header_footer = true;
                         }
                     }
@@ -863,6 +851,14 @@ fn patch_sheet(xml: &[u8], patch: &SheetPatch) -> Result<Patched, String> {
         xml: out,
         replaced_formula,
     })
+}
+
+/// A new `<headerFooter>` with the banner's `<oddHeader>`, in the sheet's namespace prefix.
+fn header_footer(odd_header: &str, pfx: &str) -> String {
+    format!(
+        "<{pfx}headerFooter>{}</{pfx}headerFooter>",
+        prefixed(odd_header, pfx)
+    )
 }
 
 /// `<oddHeader>` with the sheet's namespace prefix.
