@@ -446,7 +446,7 @@ async fn dispatch(cmd: Command) -> i32 {
 }
 
 async fn cmd_fidelity(a: FidelityArgs) -> i32 {
-    match dsop_harness::fidelity::compare::fidelity(&a.run_dir, &a.switches).await {
+    match run::fidelity::fidelity(&a.run_dir, &a.switches).await {
         Ok(c) => {
             if a.format == "json" {
                 match serde_json::to_string_pretty(&c) {

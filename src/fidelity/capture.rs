@@ -3,11 +3,11 @@
 //! as the workbook wrote them (`case`), then one `exchange` per attempt: case id, step, method, path template,
 //! the inputs as the workbook's placeholders, status, error code and the body's shape. No value of the test
 //! data (id, name, agreement reference) and no token is written: the inputs keep their placeholders, literal
-//! values of the test data become placeholders again, other long digit runs become `<digits:N>`, and the body
-//! is only its shape.
+//! values of the test data become placeholders again, other valid person ids and orgnrs become `<digits:N>`,
+//! and the body is only its shape.
 
 use crate::events::{Event, EventSink};
-use crate::workbook::{Case, TestData, Workbook};
+use crate::workbook::{Case, TestData};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::Write;
@@ -83,7 +83,7 @@ pub fn path_template(operation: &str) -> String {
     }
 }
 
-/// Turns the test data's values back into placeholders and hides other long digit runs.
+/// Turns the test data's values back into placeholders and hides other valid person ids and orgnrs.
 pub struct Cleaner {
     /// (value, placeholder), longest value first.
     values: Vec<(String, String)>,
@@ -111,14 +111,23 @@ impl Cleaner {
         for (v, p) in &self.values {
             s = s.replace(v.as_str(), p);
         }
+        // A run of digits that is no valid person id or orgnr (a deliberately malformed input) is nobody's:
+        // it stays, so the replay sends the same.
         DIGITS
-            .replace_all(&s, |c: &regex::Captures| format!("<digits:{}>", c[0].len()))
+            .replace_all(&s, |c: &regex::Captures| {
+                let d = &c[0];
+                if crate::ids::is_valid_person_id(d) || crate::ids::is_valid_orgnr(d) {
+                    format!("<digits:{}>", d.len())
+                } else {
+                    d.to_string()
+                }
+            })
             .into_owned()
     }
 }
 
-/// The `case` line of a workbook case.
-fn case_line(c: &Case, cleaner: &Cleaner) -> Line {
+/// The `case` line of a workbook case, its inputs cleaned.
+pub fn case_line(c: &Case, cleaner: &Cleaner) -> Line {
     Line::Case {
         id: c.id.clone(),
         mandatory: c.mandatory,
@@ -150,39 +159,31 @@ pub struct RunInfo<'a> {
     pub run_id: &'a str,
     pub env: &'a str,
     pub today: chrono::NaiveDate,
-    /// The cases to record (the selected ones).
-    pub cases: &'a [String],
 }
 
+/// The inputs of every step, by (case, step), cleaned and split into key/value pairs.
+pub type StepInputs = HashMap<(String, u32), Vec<(String, String)>>;
+
 impl Capture {
-    /// Open `capture.jsonl` in `dir`; a new file starts with the run and its cases, an existing one (a resumed
-    /// run) is appended to.
-    pub fn create(dir: &Path, wb: &Workbook, run: &RunInfo) -> std::io::Result<Capture> {
+    /// Open `capture.jsonl` in `dir`; a new file starts with the run and `cases` (their `case` lines), an
+    /// existing one (a resumed run) is appended to. `inputs` are the steps' inputs for the exchange lines.
+    pub fn create(
+        dir: &Path,
+        run: &RunInfo,
+        cases: &[Line],
+        inputs: StepInputs,
+    ) -> std::io::Result<Capture> {
         let path = dir.join(CAPTURE_FILE);
         let fresh = !path.exists();
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)?;
-        let cleaner = Cleaner::new(&wb.testdata);
         let mut cap = Capture {
             out: std::io::BufWriter::new(file),
-            inputs: HashMap::new(),
+            inputs,
             started: HashMap::new(),
         };
-        let cases: Vec<&Case> = wb
-            .cases
-            .iter()
-            .filter(|c| run.cases.iter().any(|id| id == &c.id))
-            .collect();
-        for c in &cases {
-            for s in &c.steps {
-                let text = cleaner.clean(&s.inputs);
-                let parsed = crate::run::plan::parse_inputs(&text)
-                    .unwrap_or_else(|_| vec![(String::new(), text.clone())]);
-                cap.inputs.insert((c.id.clone(), s.step), parsed);
-            }
-        }
         if fresh {
             cap.line(&Line::Capture {
                 format: 1,
@@ -192,7 +193,7 @@ impl Capture {
                 today: run.today,
             })?;
             for c in cases {
-                cap.line(&case_line(c, &cleaner))?;
+                cap.line(c)?;
             }
             cap.out.flush()?;
         }
@@ -260,30 +261,6 @@ impl EventSink for Capture {
             _ => Ok(()),
         }
     }
-}
-
-/// The capture sink of a run (`run --capture`): its selected cases, in the run folder.
-pub fn for_run(
-    spec: &crate::run::Spec,
-    folder: &crate::run::setup::Folder,
-) -> Result<Capture, crate::run::RunError> {
-    let cases: Vec<String> = spec
-        .plan
-        .cases
-        .iter()
-        .filter(|c| c.selected)
-        .map(|c| c.id.clone())
-        .collect();
-    let info = RunInfo {
-        run_id: &folder.run_id,
-        env: spec.opts.env.as_str(),
-        today: spec.today,
-        cases: &cases,
-    };
-    Capture::create(&folder.dir, &spec.wb, &info).map_err(|source| crate::run::RunError::Io {
-        what: format!("cannot write {} in {}", CAPTURE_FILE, folder.dir.display()),
-        source,
-    })
 }
 
 /// A capture file, read.
@@ -356,8 +333,8 @@ mod tests {
         };
         let c = Cleaner::new(&[td]);
         assert_eq!(
-            c.clean("personidentifikator=01010112345; navn=Kari Nordmann; x=123456789; m={M}"),
-            "personidentifikator={TD-P-01.Identifikator}; navn={TD-P-01.Navn}; x=<digits:9>; m={M}"
+            c.clean("personidentifikator=01010112345; navn=Kari Nordmann; x=310000205; m={M}; y=12345678901"),
+            "personidentifikator={TD-P-01.Identifikator}; navn={TD-P-01.Navn}; x=<digits:9>; m={M}; y=12345678901"
         );
     }
 }

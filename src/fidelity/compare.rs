@@ -1,16 +1,10 @@
-//! `dsop-harness fidelity RUN_DIR`: replay a capture's cases against the bundled simulator and list the
-//! differences in status, code and shape, for the maintainers.
+//! `dsop-harness fidelity RUN_DIR`: the differences in status, code and shape between a capture and its replay
+//! against the bundled simulator (`crate::run::fidelity`), as a table for the maintainers or JSON.
 
-use super::capture::{self, Captured, Exchange};
+use super::capture::{Captured, Exchange};
 use super::shape;
-use crate::config::{Config, Env};
-use crate::events::{Event, EventSink};
-use crate::model::Lang;
-use crate::run::{plan, RunOptions, SimOptions, Spec};
-use crate::workbook::{Case, CaseStep, Workbook};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// One difference between the capture and the simulator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -38,125 +32,6 @@ pub struct Comparison {
     /// Steps compared (those with an exchange on either side).
     pub steps: usize,
     pub differences: Vec<Difference>,
-}
-
-/// Compare the capture in `run_dir` with the bundled simulator under `switches` (`name=value` each).
-pub async fn fidelity(run_dir: &Path, switches: &[String]) -> Result<Comparison, String> {
-    let mut check = crate::sim::Switches::default();
-    for s in switches {
-        check
-            .set_item(s)
-            .map_err(|e| format!("--switch {s}: {e}"))?;
-    }
-    let captured = capture::read(&run_dir.join(capture::CAPTURE_FILE))?;
-    let replayed = replay(&captured, switches).await?;
-    let (steps, differences) = compare(&captured, &replayed);
-    Ok(Comparison {
-        run_id: captured.run_id,
-        env: captured.env,
-        today: captured.today,
-        switches: switches.to_vec(),
-        steps,
-        differences,
-    })
-}
-
-/// Discards the replay's events.
-struct Quiet;
-
-impl EventSink for Quiet {
-    fn event(&mut self, _: &Event) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// The capture's cases as a workbook over the bundled data set.
-fn workbook(c: &Captured) -> Result<Workbook, String> {
-    let mut wb = crate::workbook::mapping::bundled().map_err(|e| e.to_string())?;
-    wb.cases = c
-        .cases
-        .iter()
-        .map(|(id, mandatory, steps)| Case {
-            id: id.clone(),
-            mandatory: *mandatory,
-            sheet: "capture".into(),
-            steps: steps
-                .iter()
-                .map(|s| CaseStep {
-                    step: s.step,
-                    operation: s.operation.clone(),
-                    inputs: s.inputs.clone(),
-                    expected_http: s.expected_http.clone(),
-                    expected_code: s.expected_code.clone(),
-                    ..CaseStep::default()
-                })
-                .collect(),
-            ..Case::default()
-        })
-        .collect();
-    Ok(wb)
-}
-
-/// Run the capture's cases against a fresh embedded simulator, capturing into a temporary folder.
-async fn replay(c: &Captured, switches: &[String]) -> Result<Captured, String> {
-    let wb = workbook(c)?;
-    let today = c.today.unwrap_or_else(|| chrono::Utc::now().date_naive());
-    let tmp = std::env::temp_dir().join(format!("dsop-fidelity-{}", uuid::Uuid::new_v4()));
-    let opts = RunOptions {
-        workbook: wb.path.clone(),
-        env: Env::Sim,
-        today: Some(today),
-        reports_dir: tmp.clone(),
-        lang: Lang::En,
-        mask_ids: false,
-        plan: plan::PlanOptions {
-            today: Some(today),
-            ..Default::default()
-        },
-        allow_prod: false,
-        dry_run: false,
-        config: Config::default(),
-        sim: SimOptions {
-            faults: (!switches.is_empty()).then(|| switches.join(",")),
-            ..Default::default()
-        },
-        resume: None,
-        workbook_is_default: false,
-        mapping: None,
-        template: None,
-        jobs: 4,
-        case_timeout: std::time::Duration::from_secs(300),
-        request_timeout: None,
-        rerun_failed: None,
-        strict_writes: false,
-        capture: true,
-    };
-    let plan = plan::build(&wb, &opts.plan).map_err(|problems| {
-        let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        format!(
-            "the captured cases cannot be planned over the bundled data set:\n{}",
-            lines.join("\n")
-        )
-    })?;
-    let spec = Spec {
-        opts,
-        wb,
-        plan,
-        today,
-        resume: None,
-        rerun_of: None,
-        warnings: Vec::new(),
-    };
-    let outcome = crate::run::execute(&spec, Box::new(Quiet)).await;
-    let result = match outcome {
-        Ok(o) => match o.dir {
-            Some(d) => capture::read(&d.join(capture::CAPTURE_FILE)),
-            None => Err("the simulator run wrote no folder".into()),
-        },
-        Err(e) => Err(format!("the simulator run failed: {e}")),
-    };
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
 }
 
 /// The last attempt of every step, by (case, step).

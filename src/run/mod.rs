@@ -9,6 +9,7 @@ pub mod assert;
 pub mod conclude;
 pub mod exec;
 pub mod expect;
+pub mod fidelity;
 pub mod plan;
 pub mod schedule;
 pub mod setup;

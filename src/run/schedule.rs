@@ -58,7 +58,7 @@ pub fn open(
     });
     let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(journal), Box::new(results.clone())];
     if spec.opts.capture {
-        sinks.push(Box::new(crate::fidelity::capture::for_run(spec, folder)?));
+        sinks.push(Box::new(super::fidelity::capture_sink(spec, folder)?));
     }
     sinks.push(terminal);
     let mut sink = Shared::new(Fanout { sinks });
