@@ -447,28 +447,30 @@ async fn dispatch(cmd: Command) -> i32 {
 
 async fn cmd_fidelity(a: FidelityArgs) -> i32 {
     match run::fidelity::fidelity(&a.run_dir, &a.switches).await {
-        Ok(c) => {
-            if a.format == "json" {
-                match serde_json::to_string_pretty(&c) {
-                    Ok(j) => println!("{j}"),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return exit::USAGE;
-                    }
-                }
-            } else {
-                print!("{}", c.render());
-            }
-            if c.differences.is_empty() {
-                exit::OK
-            } else {
-                exit::DEVIATION
-            }
-        }
+        Ok(c) => show_outcome(
+            a.format == "json",
+            c.to_json(),
+            c.render(),
+            c.differences.is_empty(),
+        ),
         Err(e) => {
             eprintln!("error: {e}");
             exit::USAGE
         }
+    }
+}
+
+/// Print a checked outcome as JSON (one object) or text; exit 0 when `ok`, else 1.
+fn show_outcome(json: bool, as_json: String, as_text: String, ok: bool) -> i32 {
+    if json {
+        println!("{as_json}");
+    } else {
+        print!("{as_text}");
+    }
+    if ok {
+        exit::OK
+    } else {
+        exit::DEVIATION
     }
 }
 
@@ -508,18 +510,12 @@ fn cmd_verify(a: VerifyArgs) -> i32 {
         allow_simulated: a.allow_simulated,
     };
     match dsop_harness::report::verify_bundle(&a.bundle) {
-        Ok(c) => {
-            if a.format == "json" {
-                println!("{}", c.to_json(policy));
-            } else {
-                print!("{}", c.render_text(policy));
-            }
-            if c.accepted(policy) {
-                exit::OK
-            } else {
-                exit::DEVIATION
-            }
-        }
+        Ok(c) => show_outcome(
+            a.format == "json",
+            c.to_json(policy).to_string(),
+            c.render_text(policy),
+            c.accepted(policy),
+        ),
         Err(e) => {
             eprintln!("error: {e}");
             exit::USAGE

@@ -119,6 +119,11 @@ pub fn compare(captured: &Captured, sim: &Captured) -> (usize, Vec<Difference>) 
 }
 
 impl Comparison {
+    /// The comparison as one JSON object.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
     /// The table for the terminal and for the maintainers.
     pub fn render(&self) -> String {
         let mut s = format!(
