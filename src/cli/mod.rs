@@ -40,6 +40,7 @@ const RUN_HELP: &str = "Examples:
   dsop-harness run --only MP-01,INN-04 --lang en    two cases, reports in English
   dsop-harness run --rerun-failed reports/latest    the deviations and environment errors again, in a new folder
   dsop-harness run --dry-run                        show the plan with every input resolved, call nothing
+  dsop-harness run --env test --capture             also capture.jsonl, for `dsop-harness fidelity reports/latest`
 
 Exit codes:
   0    every selected case ok
