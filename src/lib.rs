@@ -12,6 +12,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod doctor;
 pub mod events;
+pub mod fidelity;
 pub mod fsutil;
 pub mod ids;
 pub mod lang;

@@ -40,6 +40,7 @@ const RUN_HELP: &str = "Examples:
   dsop-harness run --only MP-01,INN-04 --lang en    two cases, reports in English
   dsop-harness run --rerun-failed reports/latest    the deviations and environment errors again, in a new folder
   dsop-harness run --dry-run                        show the plan with every input resolved, call nothing
+  dsop-harness run --env test --capture             also capture.jsonl, for `dsop-harness fidelity reports/latest`
 
 Exit codes:
   0    every selected case ok
@@ -124,6 +125,31 @@ pub enum Command {
     /// Write a commented config template and a copy of the bundled workbook.
     #[command(after_help = INIT_HELP)]
     Init(InitArgs),
+    /// Replay a run made with --capture against the bundled simulator (with switches set) and print where
+    /// status, error code or body shape differ: the table to send to the maintainers.
+    #[command(after_help = FIDELITY_HELP)]
+    Fidelity(FidelityArgs),
+}
+
+const FIDELITY_HELP: &str = "Examples:
+  dsop-harness run --env test --capture
+  dsop-harness fidelity reports/latest
+  dsop-harness fidelity reports/latest --switch empty_list=200 --format json
+
+Needs only the run folder's capture.jsonl and the bundled simulator (docs/simulator.md, \
+\"Fidelity loop: capture and compare\"). Exit codes: 0 no differences, 1 differences, 2 usage or input error.";
+
+#[derive(Args, Debug)]
+pub struct FidelityArgs {
+    /// A run folder made with `run --capture` (holds capture.jsonl).
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+    /// Set a simulator switch for the replay, NAME=VALUE (repeatable); docs/simulator.md §15 lists them.
+    #[arg(long = "switch", value_name = "NAME=VALUE")]
+    pub switches: Vec<String>,
+    /// Output: human (a table) or json (one object).
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
 }
 
 #[derive(Args, Debug)]
@@ -284,6 +310,10 @@ pub struct RunArgs {
     /// Mapping file tying a Bits file's case ids to the bundled cases (see docs/workbook.md).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+    /// Store every exchange (status, code, the body's shape, the inputs as placeholders; no values) in
+    /// capture.jsonl in the run folder, for `dsop-harness fidelity`.
+    #[arg(long)]
+    pub capture: bool,
 }
 
 #[derive(Args, Debug)]
@@ -412,6 +442,36 @@ async fn dispatch(cmd: Command) -> i32 {
         Command::Init(a) => cmd_init(a),
         Command::Report(a) => cmd_report(a),
         Command::Verify(a) => cmd_verify(a),
+        Command::Fidelity(a) => cmd_fidelity(a).await,
+    }
+}
+
+async fn cmd_fidelity(a: FidelityArgs) -> i32 {
+    match run::fidelity::fidelity(&a.run_dir, &a.switches).await {
+        Ok(c) => show_outcome(
+            a.format == "json",
+            c.to_json(),
+            c.render(),
+            c.differences.is_empty(),
+        ),
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}
+
+/// Print a checked outcome as JSON (one object) or text; exit 0 when `ok`, else 1.
+fn show_outcome(json: bool, as_json: String, as_text: String, ok: bool) -> i32 {
+    if json {
+        println!("{as_json}");
+    } else {
+        print!("{as_text}");
+    }
+    if ok {
+        exit::OK
+    } else {
+        exit::DEVIATION
     }
 }
 
@@ -451,18 +511,12 @@ fn cmd_verify(a: VerifyArgs) -> i32 {
         allow_simulated: a.allow_simulated,
     };
     match dsop_harness::report::verify_bundle(&a.bundle) {
-        Ok(c) => {
-            if a.format == "json" {
-                println!("{}", c.to_json(policy));
-            } else {
-                print!("{}", c.render_text(policy));
-            }
-            if c.accepted(policy) {
-                exit::OK
-            } else {
-                exit::DEVIATION
-            }
-        }
+        Ok(c) => show_outcome(
+            a.format == "json",
+            c.to_json(policy).to_string(),
+            c.render_text(policy),
+            c.accepted(policy),
+        ),
         Err(e) => {
             eprintln!("error: {e}");
             exit::USAGE
@@ -528,6 +582,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
         request_timeout: a.timeout.map(std::time::Duration::from_secs),
         rerun_failed: a.rerun_failed,
         strict_writes: a.strict_writes,
+        capture: a.capture,
         workbook: workbook_path(a.workbook, &a.reports),
         env: a.env,
         today: a.today,

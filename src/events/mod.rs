@@ -67,6 +67,9 @@ pub enum Event {
         error: Option<String>,
         will_retry: bool,
         at: DateTime<Utc>,
+        /// The body's shape: field names and types, every value a type marker (`crate::fidelity::shape`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shape: Option<serde_json::Value>,
     },
     CaseFinished {
         result: CaseResult,

@@ -224,6 +224,7 @@ impl Executor {
                 error: r.as_ref().err().map(|e| e.to_string()),
                 will_retry: retry != Decision::Stop,
                 at: Utc::now(),
+                shape: crate::fidelity::shape::of(r.as_ref().ok().and_then(|t| t.body.as_ref())),
             });
             if let Decision::Retry(d) | Decision::Resend(d) = retry {
                 tokio::time::sleep(d).await;
@@ -483,6 +484,7 @@ fn attempt_finished(
         error: ex.transport.as_ref().map(|t| t.message.clone()),
         will_retry,
         at: Utc::now(),
+        shape: crate::fidelity::shape::of(ex.body.as_ref()),
     }
 }
 

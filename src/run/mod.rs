@@ -9,6 +9,7 @@ pub mod assert;
 pub mod conclude;
 pub mod exec;
 pub mod expect;
+pub mod fidelity;
 pub mod plan;
 pub mod schedule;
 pub mod setup;
@@ -75,6 +76,8 @@ pub struct RunOptions {
     /// `--strict-writes`: never re-send a write whose outcome is unknown (default: re-send it once with the
     /// identical body, in the run and on `--resume`).
     pub strict_writes: bool,
+    /// `--capture`: every exchange into `capture.jsonl` in the run folder (`crate::fidelity::capture`).
+    pub capture: bool,
 }
 
 pub struct RunOutcome {

@@ -56,9 +56,12 @@ pub fn open(
         Some(r) => Aggregator::replay(&r.events),
         None => Aggregator::new(),
     });
-    let mut sink = Shared::new(Fanout {
-        sinks: vec![Box::new(journal), Box::new(results.clone()), terminal],
-    });
+    let mut sinks: Vec<Box<dyn EventSink>> = vec![Box::new(journal), Box::new(results.clone())];
+    if spec.opts.capture {
+        sinks.push(Box::new(super::fidelity::capture_sink(spec, folder)?));
+    }
+    sinks.push(terminal);
+    let mut sink = Shared::new(Fanout { sinks });
     let first = match &spec.resume {
         Some(_) => Event::RunResumed {
             at: Utc::now(),
