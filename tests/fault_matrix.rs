@@ -10,7 +10,7 @@ use common::harness;
 use std::path::Path;
 
 const SEEDS: u64 = 20;
-const AT_ONCE: usize = 5;
+const AT_ONCE: usize = 10;
 
 /// The fault spec of one seed: every kind in each run, the 429 storms' `Retry-After` in seconds, as an HTTP
 /// date, or either, and storms both shorter and as long as the retry budget.
@@ -46,6 +46,8 @@ static PREREQUISITE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::ne
 
 struct Run {
     seed: u64,
+    /// The statuses the simulator began to send, from its request log in the run folder.
+    sim_statuses: Vec<u64>,
     code: i32,
     output: String,
     results: serde_json::Value,
@@ -72,8 +74,15 @@ fn run(seed: u64, reports: &Path) -> Run {
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or(serde_json::Value::Null);
+    let sim_statuses = std::fs::read_to_string(reports.join("latest/sim-state.json.log.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|l| l["status"].as_u64())
+        .collect();
     Run {
         seed,
+        sim_statuses,
         code: out.status.code().unwrap_or(-1),
         output,
         results,
@@ -140,4 +149,11 @@ fn twenty_seeds_of_faults_never_make_a_deviation() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(environment_errors > 0, "the faults were felt");
+    let sent: Vec<u64> = runs.iter().flat_map(|r| r.sim_statuses.clone()).collect();
+    for status in [429, 500] {
+        assert!(
+            sent.contains(&status),
+            "the simulator answered {status} somewhere"
+        );
+    }
 }
