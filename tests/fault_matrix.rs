@@ -55,15 +55,8 @@ struct Run {
 
 fn run(seed: u64, reports: &Path) -> Run {
     let out = harness()
-        .args([
-            "run",
-            "--today",
-            "2026-11-26",
-            "--timeout",
-            "1",
-            "--lang",
-            "en",
-        ])
+        // One-second request limits keep body timeouts short.
+        .args("run --today 2026-11-26 --timeout 1 --lang en".split(' '))
         .args(["--faults", &spec(seed), "--reports"])
         .arg(reports)
         .output()

@@ -21,6 +21,13 @@ fn run(reports: &Path, extra: &[&str]) -> (i32, PathBuf, String) {
     (out.status.code().unwrap(), dir, text)
 }
 
+/// Run one case with the simulator's `--faults` spec and further options.
+fn faulted(reports: &Path, only: &str, faults: &str, extra: &[&str]) -> (i32, PathBuf, String) {
+    let mut args = vec!["--only", only, "--faults", faults];
+    args.extend_from_slice(extra);
+    run(reports, &args)
+}
+
 fn results(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap()
 }
@@ -49,17 +56,7 @@ const FIRST_POST_FAILS: &str = "trigger=timeout@tjenestepensjonsavtale*1";
 #[test]
 fn a_write_with_an_unknown_outcome_is_re_sent_once_and_then_counts() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, dir, text) = run(
-        tmp.path(),
-        &[
-            "--only",
-            "TPA-01",
-            "--faults",
-            FIRST_POST_FAILS,
-            "--timeout",
-            "1",
-        ],
-    );
+    let (code, dir, text) = faulted(tmp.path(), "TPA-01", FIRST_POST_FAILS, &["--timeout", "1"]);
     assert_eq!(code, 0, "{text}");
     let r = results(&dir);
     assert_eq!(case(&r, "TPA-01")["status"], "ok");
@@ -73,20 +70,8 @@ fn a_write_with_an_unknown_outcome_is_re_sent_once_and_then_counts() {
 #[test]
 fn strict_writes_never_re_sends_and_the_outcome_stays_unknown() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, dir, text) = run(
-        tmp.path(),
-        &[
-            "--only",
-            "TPA-01",
-            "--faults",
-            FIRST_POST_FAILS,
-            "--timeout",
-            "1",
-            "--strict-writes",
-            "--lang",
-            "en",
-        ],
-    );
+    let strict = ["--timeout", "1", "--strict-writes", "--lang", "en"];
+    let (code, dir, text) = faulted(tmp.path(), "TPA-01", FIRST_POST_FAILS, &strict);
     assert_eq!(code, 3, "{text}");
     let r = results(&dir);
     let c = case(&r, "TPA-01");
@@ -165,15 +150,8 @@ fn a_torn_last_line_is_cut_off_by_resume() {
 fn a_429_with_retry_after_as_an_http_date_is_waited_out_then_ok() {
     let tmp = tempfile::tempdir().unwrap();
     // The first Inntekt call is answered 429 with `Retry-After: <an HTTP date two seconds ahead>`.
-    let (code, dir, text) = run(
-        tmp.path(),
-        &[
-            "--only",
-            "INN-01",
-            "--faults",
-            "trigger=429@inntekt*1,retry_after=date",
-        ],
-    );
+    let faults = "trigger=429@inntekt*1,retry_after=date";
+    let (code, dir, text) = faulted(tmp.path(), "INN-01", faults, &[]);
     assert_eq!(code, 0, "{text}");
     assert_eq!(case(&results(&dir), "INN-01")["status"], "ok");
     let evs = events(&dir);
