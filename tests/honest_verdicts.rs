@@ -21,6 +21,13 @@ fn run(reports: &Path, extra: &[&str]) -> (i32, PathBuf, String) {
     (out.status.code().unwrap(), dir, text)
 }
 
+/// Run one case with the simulator's `--faults` spec and further options.
+fn faulted(reports: &Path, only: &str, faults: &str, extra: &[&str]) -> (i32, PathBuf, String) {
+    let mut args = vec!["--only", only, "--faults", faults];
+    args.extend_from_slice(extra);
+    run(reports, &args)
+}
+
 fn results(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join("results.json")).unwrap()).unwrap()
 }
@@ -41,17 +48,15 @@ fn attempts(dir: &Path, case: &str) -> usize {
         .count()
 }
 
-// The simulator's first Tjenestepensjonsavtale call (TPA-01's POST, which the plan puts first) answers
-// 504 without a body: the write may or may not have been carried out.
-const FIRST_POST_FAILS: &str = "trigger=504@tjenestepensjonsavtale*1";
+// The simulator's first Tjenestepensjonsavtale call (TPA-01's POST, which the plan puts first) times out:
+// nothing comes back within the request's time limit (`--timeout 1`), so the write may or may not have
+// been carried out.
+const FIRST_POST_FAILS: &str = "trigger=timeout@tjenestepensjonsavtale*1";
 
 #[test]
 fn a_write_with_an_unknown_outcome_is_re_sent_once_and_then_counts() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, dir, text) = run(
-        tmp.path(),
-        &["--only", "TPA-01", "--faults", FIRST_POST_FAILS],
-    );
+    let (code, dir, text) = faulted(tmp.path(), "TPA-01", FIRST_POST_FAILS, &["--timeout", "1"]);
     assert_eq!(code, 0, "{text}");
     let r = results(&dir);
     assert_eq!(case(&r, "TPA-01")["status"], "ok");
@@ -65,18 +70,8 @@ fn a_write_with_an_unknown_outcome_is_re_sent_once_and_then_counts() {
 #[test]
 fn strict_writes_never_re_sends_and_the_outcome_stays_unknown() {
     let tmp = tempfile::tempdir().unwrap();
-    let (code, dir, text) = run(
-        tmp.path(),
-        &[
-            "--only",
-            "TPA-01",
-            "--faults",
-            FIRST_POST_FAILS,
-            "--strict-writes",
-            "--lang",
-            "en",
-        ],
-    );
+    let strict = ["--timeout", "1", "--strict-writes", "--lang", "en"];
+    let (code, dir, text) = faulted(tmp.path(), "TPA-01", FIRST_POST_FAILS, &strict);
     assert_eq!(code, 3, "{text}");
     let r = results(&dir);
     let c = case(&r, "TPA-01");
@@ -148,5 +143,56 @@ fn a_torn_last_line_is_cut_off_by_resume() {
     let r = results(&dir);
     for id in ["MP-01", "IMS-01", "INN-01"] {
         assert_eq!(case(&r, id)["status"], "ok", "{id}");
+    }
+}
+
+#[test]
+fn a_429_with_retry_after_as_an_http_date_is_waited_out_then_ok() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The first Inntekt call is answered 429 with `Retry-After: <an HTTP date two seconds ahead>`.
+    let faults = "trigger=429@inntekt*1,retry_after=date";
+    let (code, dir, text) = faulted(tmp.path(), "INN-01", faults, &[]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(case(&results(&dir), "INN-01")["status"], "ok");
+    let evs = events(&dir);
+    let finished: Vec<_> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::AttemptFinished { case_id, http, .. } if case_id == "INN-01" => Some(*http),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        finished,
+        vec![Some(429), Some(200)],
+        "429, waited out, then 200"
+    );
+    // The simulator logged the same: a 429 (sent with the HTTP-date `Retry-After`), then the answer.
+    let log = std::fs::read_to_string(dir.join("sim-state.json.log.jsonl")).unwrap();
+    let inntekt: Vec<u64> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["path"].as_str().unwrap_or("").starts_with("/inntekt/"))
+        .filter_map(|l| l["status"].as_u64())
+        .collect();
+    assert_eq!(inntekt, vec![429, 200]);
+}
+
+#[test]
+fn a_bad_faults_item_is_a_usage_error_naming_it() {
+    for (faults, item) in [
+        ("seed=1,5xx=2", "5xx=2"),
+        ("bogus=1", "bogus"),
+        ("nav_window=sometimes", "sometimes"),
+        ("trigger=XX-1@inntekt", "XX-1"),
+    ] {
+        let out = harness()
+            .args(["run", "--today", "2026-11-26", "--faults", faults])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "--faults {faults}: {err}");
+        assert!(err.contains(item), "--faults {faults}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
     }
 }

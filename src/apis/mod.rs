@@ -216,14 +216,25 @@ pub fn describe_reqwest_error(e: &reqwest::Error) -> String {
     } else {
         "HTTP error"
     };
-    let mut msg = kind.to_string();
+    let mut chain = String::new();
     let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
         src = s.source();
     }
-    msg
+    // A connection closed or reset before any byte of the answer: say so, not only "the request failed".
+    let kind = match is_reset(&chain) && !e.is_timeout() && !e.is_connect() {
+        true => "the connection was reset before the answer came",
+        false => kind,
+    };
+    format!("{kind}{chain}")
+}
+
+/// Whether an error chain says the connection was closed or reset under the request.
+fn is_reset(chain: &str) -> bool {
+    let c = chain.to_ascii_lowercase();
+    c.contains("connection closed") || c.contains("connection reset")
 }
 
 fn classify(e: &reqwest::Error) -> TransportError {
@@ -236,10 +247,15 @@ fn classify(e: &reqwest::Error) -> TransportError {
     } else {
         "other"
     };
+    let message = describe_reqwest_error(e);
+    let kind = match kind == "other" && is_reset(&message) {
+        true => "reset",
+        false => kind,
+    };
     TransportError {
         kind: kind.into(),
         maybe_sent: !e.is_connect(),
-        message: describe_reqwest_error(e),
+        message,
     }
 }
 

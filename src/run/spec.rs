@@ -75,6 +75,10 @@ pub fn resolve(mut opts: RunOptions) -> Result<Resolved, RunError> {
                 .into(),
         ));
     }
+    if let Some(f) = &opts.sim.faults {
+        // A bad item is a usage error (exit 2), found before anything starts.
+        crate::sim::SimConfig::check_faults(f).map_err(RunError::Config)?;
+    }
     let rerun_of = match opts.rerun_failed.clone() {
         Some(prev) => match rerun_failed(&mut opts, prev.clone())? {
             Some(r) => Some(r),

@@ -16,7 +16,8 @@
 //! - `storm=N`, `retry_after=seconds|date|mixed`: the storm's length and `Retry-After` form.
 //! - `trigger=CODE@api[*N]`: answer CODE on `api`, on the first N calls (every call without `*N`).
 //!   CODE is a Skatteetaten code (IM-001, IM-002, OTP-001, OTP-002, DAS-001, DAS-003…DAS-008), `AA-201`,
-//!   or a bare HTTP status (e.g. `503`).
+//!   a bare HTTP status (e.g. `503`; `429` comes with `Retry-After` as `retry_after=` says, default an HTTP
+//!   date), or a fault kind: `timeout`, `body_timeout`, `reset`, `cut` (e.g. `trigger=timeout@tjenestepensjonsavtale*1`).
 //!
 //! `api` is one of `maskinporten`, `inntekt`, `inntektsmottakere`, `tjenestepensjonsavtale`, `aareg`;
 //! without `@api` an item applies to every API. Example:
@@ -182,6 +183,7 @@ fn known_code(code: &str) -> bool {
         "DAS-005", "DAS-006", "DAS-007", "DAS-008", "AA-201", "MP-500",
     ];
     CODES.contains(&code)
+        || ["TIMEOUT", "BODY_TIMEOUT", "RESET", "CUT"].contains(&code)
         || (code.len() == 3 && code.parse::<u16>().is_ok_and(|s| (100..600).contains(&s)))
 }
 
@@ -266,7 +268,7 @@ impl Faults {
                     if !known_code(&code) {
                         return Err(format!(
                             "--faults: trigger code {code:?} is not supported; use IM-001, IM-002, OTP-001, \
-                             OTP-002, DAS-001…DAS-008, AA-201 or an HTTP status"
+                             OTP-002, DAS-001…DAS-008, AA-201, timeout, body_timeout, reset, cut or an HTTP status"
                         ));
                     }
                     triggers.push(Trigger { code, api: check_api(api)?, remaining });
@@ -358,7 +360,14 @@ impl Faults {
                 if let Some(n) = t.remaining.as_mut() {
                     *n -= 1;
                 }
-                return Some(FaultAction::Code(t.code.clone()));
+                return Some(match t.code.as_str() {
+                    "TIMEOUT" => FaultAction::Timeout,
+                    "BODY_TIMEOUT" => FaultAction::BodyTimeout,
+                    "RESET" => FaultAction::Reset,
+                    "CUT" => FaultAction::CutOff,
+                    "429" => FaultAction::TooMany(self.retry_after.unwrap_or(RetryAfter::Date)),
+                    code => FaultAction::Code(code.to_string()),
+                });
             }
         }
         // A storm starts at an occurrence drawn as hit and covers it and the next `storm_len - 1` ones.
@@ -421,6 +430,23 @@ mod tests {
         assert!(Faults::parse("bogus=1").is_err());
         assert!(Faults::parse("retry_after=soon").is_err());
         assert!(Faults::parse("storm=0").is_err());
+        let f = Faults::parse("trigger=timeout@tjenestepensjonsavtale*1,trigger=429@inntekt*1")
+            .unwrap();
+        let post = RequestKey::new(
+            "POST",
+            "/tjenestepensjonsavtale/v1/otp/avtaleforhold",
+            b"{}",
+        );
+        assert_eq!(
+            f.decide("tjenestepensjonsavtale", &post),
+            Some(FaultAction::Timeout)
+        );
+        assert_eq!(f.decide("tjenestepensjonsavtale", &post), None);
+        assert_eq!(
+            f.decide("inntekt", &key("/inntekt/a")),
+            Some(FaultAction::TooMany(RetryAfter::Date))
+        );
+        assert!(Faults::parse("trigger=body_timeout@inntekt*1").is_ok());
         assert_eq!(api_of("/inntekt/v1/otp/x"), Some("inntekt"));
         assert_eq!(api_of("/_sim/log"), None);
     }

@@ -199,6 +199,18 @@ impl SimConfig {
         }
     }
 
+    /// Check a `--faults` spec (fault items and switch items) without starting anything: the error names
+    /// the bad item.
+    pub fn check_faults(spec: &str) -> Result<(), String> {
+        let mut cfg = SimConfig::new(chrono::Utc::now().date_naive());
+        cfg.faults = Some(spec.to_string());
+        cfg.take_switches_from_faults()?;
+        match &cfg.faults {
+            Some(rest) => faults::Faults::parse(rest).map(|_| ()),
+            None => Ok(()),
+        }
+    }
+
     /// Take the switch items (`name=value` with a switch's name) out of the `--faults` spec and apply them;
     /// the rest stays the fault spec.
     fn take_switches_from_faults(&mut self) -> Result<(), String> {
