@@ -69,8 +69,9 @@ impl Judged {
             Judged::Environment => "Miljøfeil (environment error): the agency's own failure or a wrong address, \
                 never Avvik. Run the case again later (`--rerun-failed`); report it on the Bits ticket if it stays",
             Judged::Deviation => "Avvik (deviation), unless the case expects this code (then OK)",
-            Judged::NoToken => "no token: the calls that need it are not made (Miljøfeil). A Maskinporten case \
-                that expects this refusal is OK",
+            Judged::NoToken => "no token: the calls that need it are not made and the case is listed as not \
+                run (Ikke kjørt), a set-up problem to fix before the run. A Maskinporten case that expects this \
+                refusal is OK",
         }
     }
 }
@@ -448,6 +449,13 @@ fn families() -> [Family; 5] {
     ]
 }
 
+/// Text for a Markdown page: `<scope>` must not read as an HTML tag, `|` not end a table cell.
+fn md(s: &str) -> String {
+    s.replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('|', "\\|")
+}
+
 /// `docs/troubleshooting.md`: every code with its text, status, meaning, fix and verdict.
 pub fn troubleshooting_page() -> String {
     let mut s = String::new();
@@ -476,7 +484,7 @@ pub fn troubleshooting_page() -> String {
                 anchor(c.code),
                 c.source.label(),
                 c.status,
-                c.text.replace('|', "\\|")
+                md(c.text)
             ));
         }
         s.push('\n');
@@ -494,10 +502,10 @@ pub fn troubleshooting_page() -> String {
                 }
                 s.push_str(&format!(
                     "- **Text:** {} (HTTP {})\n- **Means:** {}.\n- **Likely fix:** {}.\n- **In the report:** {}.\n\n",
-                    e.text,
+                    md(e.text),
                     e.status,
-                    e.meaning,
-                    e.fix.replace("{scope}", "the scope"),
+                    md(e.meaning),
+                    md(&e.fix.replace("{scope}", "the scope")),
                     e.judged.words()
                 ));
             }
