@@ -9,6 +9,7 @@
 pub mod apis;
 pub mod auth;
 pub mod bootstrap;
+pub mod codes;
 pub mod config;
 pub mod doctor;
 pub mod events;

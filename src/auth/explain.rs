@@ -36,16 +36,13 @@ pub fn explain_error(error: &str, description: &str) -> String {
         .as_deref()
         .map(|s| format!("the scope {s}"))
         .unwrap_or_else(|| "the requested scope".into());
+    // The sentence of the code table (`codes`), or a more precise one for a known wording.
+    let table = crate::codes::lookup(&code)
+        .filter(|c| c.source == crate::codes::Source::Maskinporten)
+        .map(|c| c.fix.replace("{scope}", &scope_words));
     let what: String = match code.as_str() {
         "MP-100" if d.contains("kid") => "the kid in the grant is not registered on this client: use the kid you \
              registered in Samarbeidsportalen for this client (kids are per environment), or register the key again"
-            .into(),
-        "MP-100" => "the client id (iss) is unknown in this environment: check [maskinporten] client_id and that \
-             the client was created in this environment's Samarbeidsportalen (a test client for test.maskinporten.no, \
-             a production client for maskinporten.no)"
-            .into(),
-        "MP-110" => "the grant's aud is wrong: it must be exactly the issuer with its trailing slash, \
-             e.g. https://test.maskinporten.no/ (not the token endpoint URL, and not the other environment's issuer)"
             .into(),
         "MP-120" if d.contains("not registered with a certificate") => "the client is set up for a registered key, \
              not a business certificate: set [maskinporten] kid to the registered key id, or change the client in \
@@ -53,29 +50,6 @@ pub fn explain_error(error: &str, description: &str) -> String {
             .into(),
         "MP-120" if d.contains("expired") => "the business certificate has expired or is not yet valid: renew the \
              virksomhetssertifikat with Buypass or Commfides and point the configuration at the new one"
-            .into(),
-        "MP-120" => "the certificate is not accepted in this environment: use a valid business certificate for it \
-             (a test virksomhetssertifikat for test.maskinporten.no, a production one for maskinporten.no; the two \
-             are not interchangeable)"
-            .into(),
-        "MP-121" => "the registered key has expired (registered keys last at most one year): register the public \
-             key again in Samarbeidsportalen and keep the same kid or update [maskinporten] kid"
-            .into(),
-        "MP-122" => "the certificate's organisation number is not the organisation that owns the Maskinporten \
-             client: use the business certificate of the client's owner (the vendor's own certificate when a vendor \
-             acts for the institution)"
-            .into(),
-        "MP-123" => "the x5c header is malformed: it must be a JSON array of standard base64 (not base64url) DER \
-             certificates, leaf first; check that the certificate file holds the business certificate"
-            .into(),
-        "MP-124" => "the grant's signature does not verify: the private key does not belong to the certificate or \
-             to the registered key (check that key and certificate come from the same PKCS#12 file or order)"
-            .into(),
-        "MP-130" => "the grant had expired when it arrived, or this machine's clock is behind: synchronise the \
-             clock (NTP) and retry"
-            .into(),
-        "MP-012" => "the grant was used before (jti reused): every token request needs a fresh grant; a proxy \
-             replaying requests can cause this"
             .into(),
         "MP-011" if d.contains("claim") && d.contains("not allowed") => {
             "the grant carries a claim Maskinporten does not accept: remove it (only aud, iss, scope, iat, exp, jti \
@@ -88,38 +62,11 @@ pub fn explain_error(error: &str, description: &str) -> String {
         "MP-011" if d.contains("consumer_org") => "consumer_org is not a valid organisation number: set the \
              institution's nine-digit organisation number in [institution] orgnr"
             .into(),
-        "MP-011" => "the grant is malformed (Maskinporten could not read it): check for stray whitespace in the key \
-             or certificate files and that the token request is a form POST with grant_type and assertion"
-            .into(),
-        "MP-200" => format!(
-            "missing access: the Maskinporten client has no access to {scope_words}. Add the scope to the client \
-             in Samarbeidsportalen (it appears there only after the API owner granted it at onboarding B-6), or \
-             fix a typo in the scope"
-        ),
-        "MP-201" => format!(
-            "missing access: {scope_words} is not allowed for this kind of client: the client must be of \
-             integration type maskinporten"
-        ),
-        "MP-250" => format!(
-            "missing access: the organisation has not been granted {scope_words}: access is ordered through Bits \
-             at onboarding (B-6); ask Bits or the API owner"
-        ),
-        "MP-251" => format!(
-            "missing access: the institution has not delegated {scope_words} to the vendor: the institution must \
-             delegate the Altinn right to the vendor's organisation number (onboarding B-7) in this environment \
-             (production delegations do not apply in test)"
-        ),
-        "MP-301" => "the authorization_details type is unknown: it must be urn:altinn:systemuser".into(),
-        "MP-302" => "the authorization_details carry a field Maskinporten does not accept: only type and \
-             systemuser_org are sent"
-            .into(),
         "MP-303" if d.contains("No system user") => "missing access: no Altinn system user links the vendor and \
              the institution: the vendor registers its system in Altinn and the institution approves the system \
              user request"
             .into(),
-        "MP-303" => "the authorization_details (system user) are invalid: systemuser_org must be \
-             {\"authority\":\"iso6523-actorid-upis\",\"ID\":\"0192:<institution orgnr>\"}; check [institution] orgnr"
-            .into(),
+        _ if table.is_some() => table.clone().unwrap_or_default(),
         _ if d.contains("Issue time is after now") => {
             "the grant's iat is in the future: this machine's clock is ahead; synchronise it (NTP) and retry".into()
         }

@@ -15,6 +15,7 @@ pub mod junit;
 pub mod rerender;
 #[doc(hidden)]
 pub mod sample;
+pub mod tags;
 pub mod template;
 pub mod text;
 pub mod view;

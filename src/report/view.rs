@@ -40,6 +40,104 @@ pub struct StepRow {
     pub corr_returned: String,
     pub date: String,
     pub note: String,
+    /// The note with its codes linked (HTML).
+    pub note_parts: Vec<NotePart>,
+    /// " (se docs/troubleshooting.md#im-005)" when the note names a code (docx), else empty.
+    pub note_ref: String,
+}
+
+/// A piece of a note: plain text, or a code (`anchor` set) that links to its explanation.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotePart {
+    pub text: String,
+    pub anchor: String,
+}
+
+/// One entry of the code table (`codes`) for a code the report mentions.
+#[derive(Clone, Debug, Serialize)]
+pub struct CodeHelp {
+    pub code: String,
+    /// Set on the code's first row only (the link target).
+    pub anchor: String,
+    pub source: &'static str,
+    pub status: u16,
+    pub text: &'static str,
+    pub meaning: &'static str,
+    pub fix: String,
+    /// `docs/troubleshooting.md#im-005`.
+    pub page_ref: String,
+}
+
+/// `text` split at the codes it names.
+fn note_parts(text: &str) -> Vec<NotePart> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (start, end, code) in crate::codes::find(text) {
+        if start > at {
+            out.push(NotePart {
+                text: text[at..start].to_string(),
+                anchor: String::new(),
+            });
+        }
+        out.push(NotePart {
+            text: text[start..end].to_string(),
+            anchor: crate::codes::anchor(code),
+        });
+        at = end;
+    }
+    if at < text.len() {
+        out.push(NotePart {
+            text: text[at..].to_string(),
+            anchor: String::new(),
+        });
+    }
+    out
+}
+
+/// For the docx: where the codes `text` names are explained.
+fn note_ref(text: &str, lang: Lang) -> String {
+    let codes = crate::codes::mentioned(text);
+    if codes.is_empty() {
+        return String::new();
+    }
+    let see = match lang {
+        Lang::Nb => "se",
+        Lang::En => "see",
+    };
+    let refs: Vec<String> = codes.iter().map(|c| crate::codes::page_ref(c)).collect();
+    format!(" ({see} {})", refs.join(", "))
+}
+
+/// The code table's rows for every code the texts name, in order of first mention.
+fn code_help<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<CodeHelp> {
+    let mut codes: Vec<&'static str> = Vec::new();
+    for t in texts {
+        for c in crate::codes::mentioned(t) {
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for code in codes {
+        for (i, e) in crate::codes::entries(code).enumerate() {
+            out.push(CodeHelp {
+                code: code.to_string(),
+                anchor: if i == 0 {
+                    crate::codes::anchor(code)
+                } else {
+                    String::new()
+                },
+                source: e.source.label(),
+                status: e.status,
+                text: e.text,
+                meaning: e.meaning,
+                fix: e.fix.replace("{scope}", "the scope"),
+                page_ref: crate::codes::page_ref(code),
+            });
+        }
+    }
+    out
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -59,6 +157,8 @@ pub struct CaseRow {
     pub corr_returned: String,
     pub date: String,
     pub note: String,
+    pub note_parts: Vec<NotePart>,
+    pub note_ref: String,
     /// Only for multi-step cases; single-step cases show their one step in the case row.
     pub steps: Vec<StepRow>,
     /// Earlier attempts of this case in merged runs (oldest first); empty for a single run.
@@ -73,6 +173,8 @@ pub struct DeviationRow {
     pub status_class: &'static str,
     pub status_fill: &'static str,
     pub detail: String,
+    pub detail_parts: Vec<NotePart>,
+    pub detail_ref: String,
     /// `Avvik-ID` from the team's filled workbook (empty when not given).
     pub deviation_id: String,
     /// `Tiltak` and `Ansvarlig` from the team's filled workbook (empty when not given).
@@ -172,6 +274,10 @@ pub struct ReportView {
     pub cases: Vec<CaseRow>,
     pub deviations: Vec<DeviationRow>,
     pub im010_paragraph: Option<&'static str>,
+    /// The codes the notes name, explained (the HTML links to them; docs/troubleshooting.md has them all).
+    pub code_help: Vec<CodeHelp>,
+    pub code_help_title: &'static str,
+    pub code_help_intro: &'static str,
 
     pub verdict_label: &'static str,
     pub verdict_class: &'static str,
@@ -266,6 +372,8 @@ fn step_rows(c: &CaseResult, lang: Lang, l: &Labels) -> Vec<StepRow> {
                 .map(text::oslo_time)
                 .unwrap_or_else(|| DASH.to_string()),
             note: join_note(s.note.as_deref(), s.summary.as_deref()),
+            note_parts: note_parts(&join_note(s.note.as_deref(), s.summary.as_deref())),
+            note_ref: note_ref(&join_note(s.note.as_deref(), s.summary.as_deref()), lang),
         })
         .collect()
 }
@@ -587,7 +695,7 @@ impl ReportView {
                     t.kind.clone(),
                     t.identifikator.clone(),
                     t.navn.clone(),
-                    t.egenskaper.join(", "),
+                    super::tags::tags_words(&t.egenskaper, lang),
                     t.kilde.clone(),
                 ]
             })
@@ -634,7 +742,7 @@ impl ReportView {
             counts: counts(&Summary::of(report.cases.iter().map(|c| &c.status))),
         };
 
-        let cases = report
+        let cases: Vec<CaseRow> = report
             .cases
             .iter()
             .map(|c| CaseRow {
@@ -660,6 +768,8 @@ impl ReportView {
                     .map(text::oslo_date)
                     .unwrap_or_else(|| DASH.to_string()),
                 note: c.note.clone().unwrap_or_default(),
+                note_parts: note_parts(c.note.as_deref().unwrap_or_default()),
+                note_ref: note_ref(c.note.as_deref().unwrap_or_default(), lang),
                 steps: step_rows(c, lang, &l),
                 history: human
                     .history
@@ -669,7 +779,7 @@ impl ReportView {
             })
             .collect();
 
-        let deviations = report
+        let deviations: Vec<DeviationRow> = report
             .cases
             .iter()
             .filter(|c| matches!(c.status, Status::Deviation | Status::EnvironmentError))
@@ -687,6 +797,8 @@ impl ReportView {
                     status_label: c.status.label(lang).to_string(),
                     status_class: text::status_class(c.status),
                     status_fill: text::status_fill(c.status),
+                    detail_parts: note_parts(&detail),
+                    detail_ref: note_ref(&detail, lang),
                     detail,
                     deviation_id: human_text(&h.deviation_id, masked),
                     measure: human_text(&h.measure, masked),
@@ -695,6 +807,14 @@ impl ReportView {
                 }
             })
             .collect();
+        let code_help = code_help(
+            cases
+                .iter()
+                .flat_map(|c: &CaseRow| {
+                    std::iter::once(c.note.as_str()).chain(c.steps.iter().map(|s| s.note.as_str()))
+                })
+                .chain(deviations.iter().map(|d: &DeviationRow| d.detail.as_str())),
+        );
         let mentions_im =
             |s: Option<&str>| s.is_some_and(|n| n.contains("IM-010") || n.contains("IM-008"));
         let im010 = report.cases.iter().any(|c| {
@@ -765,6 +885,17 @@ impl ReportView {
             cases,
             deviations,
             im010_paragraph: im010.then(|| i18n::im010_paragraph(lang)),
+            code_help,
+            code_help_title: match lang {
+                Lang::Nb => "Koder i rapporten",
+                Lang::En => "Codes in this report",
+            },
+            code_help_intro: match lang {
+                Lang::Nb => "Hva kodene i merknadene betyr og hva som trolig må rettes (fra harnessets kodetabell, \
+                    på engelsk; alle koder står i docs/troubleshooting.md).",
+                Lang::En => "What the codes in the notes mean and the likely fix (from the harness's code table; \
+                    every code is in docs/troubleshooting.md).",
+            },
             verdict_label: report.verdict.label(lang),
             verdict_class,
             verdict_fill,

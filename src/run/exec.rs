@@ -42,11 +42,9 @@ pub struct Executor {
 /// Why the run stopped, once it must.
 pub type Halt = Arc<std::sync::Mutex<Option<Note>>>;
 
-/// Codes no client can cause: the agency's own failures.
-pub const ENVIRONMENT_CODES: [&str; 14] = [
-    "IM-001", "IM-002", "OTP-001", "OTP-002", "DAS-001", "DAS-003", "DAS-004", "DAS-005",
-    "DAS-006", "DAS-007", "AA-201", "DAS-002", "IM-003", "OTP-003",
-];
+/// Codes no client can cause: the agency's own failures (from the one code table, `codes`).
+pub static ENVIRONMENT_CODES: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(crate::codes::environment_codes);
 
 static MP_CODE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(r"MP-\d{3}").expect("static regex"));

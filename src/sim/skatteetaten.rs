@@ -53,20 +53,13 @@ impl SkeApi {
         format!("{}-{n:03}", self.prefix())
     }
 
-    /// HTTP status of `code` on this API (keyed by (API, code), never by code alone).
+    /// HTTP status of `code` on this API (keyed by (API, code), never by code alone): the code table
+    /// (`codes`), else the pattern of the number.
     pub fn status_of(self, code: &str) -> StatusCode {
-        let s = match (self, code) {
-            (_, "DAS-002") => 404,
-            (_, "DAS-008") => 403,
-            (_, c) if c.starts_with("DAS-") => 500,
-            (SkeApi::Inntekt, "IM-007" | "IM-008") => 404,
-            (SkeApi::Inntekt, "IM-009") => 406,
-            (SkeApi::Inntekt, "IM-010") => 403,
-            (SkeApi::Inntektsmottakere, "IM-007") => 404,
-            (SkeApi::Inntektsmottakere, "IM-008") => 406,
-            (SkeApi::Tjenestepensjonsavtale, "OTP-007") => 404,
-            (SkeApi::Tjenestepensjonsavtale, "OTP-008") => 406,
-            (_, c) => match c.rsplit('-').next() {
+        let s = match crate::codes::skatteetaten_status(self.name(), code) {
+            Some(s) => s,
+            None if code.starts_with("DAS-") => 500,
+            None => match code.rsplit('-').next() {
                 Some("001" | "002") => 500,
                 Some("003") => 404,
                 Some("004") => 401,
