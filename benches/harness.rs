@@ -34,6 +34,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_dsop-harness");
 const LATENCY_MS: u64 = 200;
 const JOBS: usize = 4;
 const BUNDLED_ROUNDS: usize = 3;
+/// `cargo bench` measures the release build; `cargo test --bench harness` runs the same code on the debug
+/// build (a smoke run: its figures are not the ones to compare).
+const PROFILE: &str = if cfg!(debug_assertions) {
+    "debug build: a smoke run, not comparable"
+} else {
+    "release build"
+};
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -236,7 +243,7 @@ fn bare_loop(
     jobs: usize,
 ) -> (usize, Duration) {
     rt.block_on(async {
-        let http = reqwest::Client::new();
+        let http = client();
         let log: Vec<Value> = http
             .get(format!("{}/_sim/log", sim.url))
             .send()
@@ -295,6 +302,11 @@ fn bare_loop(
             .await;
         (n, t.elapsed())
     })
+}
+
+/// The harness's HTTP client set-up (it installs the TLS crypto provider reqwest needs), nothing else.
+fn client() -> reqwest::Client {
+    dsop_harness::apis::http_client(Duration::from_secs(10)).expect("an HTTP client")
 }
 
 fn secs(d: Duration) -> f64 {
@@ -483,7 +495,9 @@ fn main() {
         &["--sim-url", &sim.url, "--jobs", "16"],
     );
     let in_flight: Vec<Value> = rt.block_on(async {
-        reqwest::get(format!("{}/_sim/in-flight", sim.url))
+        client()
+            .get(format!("{}/_sim/in-flight", sim.url))
+            .send()
             .await
             .expect("in-flight answers")
             .json()
@@ -539,7 +553,7 @@ fn main() {
     let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
     println!(
-        "dsop-harness benchmark ({} cores, release build)",
+        "dsop-harness benchmark ({} cores, {PROFILE})",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     for (a, b, c) in &rows {
@@ -551,6 +565,7 @@ fn main() {
 
     let report = json!({
         "harness_version": dsop_harness::VERSION,
+        "profile": PROFILE,
         "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
         "bundled": {
             "rounds": BUNDLED_ROUNDS,
