@@ -168,9 +168,29 @@ fn at(e: &Event) -> Option<chrono::DateTime<chrono::Utc>> {
     }
 }
 
-/// (start-up: process start to the first case, cases phase: first case to the last case's end).
-fn phases(out: &RunOut) -> (Duration, Duration) {
+/// Where a run's wall went, from the journal's timestamps and the process's start and end.
+#[derive(Clone, Copy)]
+struct Phases {
+    /// Process start to the first case: `read` (to the run folder: reading the workbook, the plan) and
+    /// `setup` (the run folder to the first case: keys, certificate, simulator, HTTP client).
+    startup: Duration,
+    read: Duration,
+    setup: Duration,
+    /// The first `case_started` to the last case's end.
+    cases: Duration,
+    /// The last case's end to the process's end: the reports.
+    reports: Duration,
+}
+
+fn phases(out: &RunOut) -> Phases {
     let ev = events(&out.dir);
+    let started = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::RunStarted { at, .. } => Some(*at),
+            _ => None,
+        })
+        .expect("the run started");
     let first = ev
         .iter()
         .find_map(|e| match e {
@@ -187,7 +207,32 @@ fn phases(out: &RunOut) -> (Duration, Duration) {
     let d = |a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>| {
         (b - a).to_std().unwrap_or_default()
     };
-    (d(out.spawned, first), d(first, last))
+    Phases {
+        startup: d(out.spawned, first),
+        read: d(out.spawned, started),
+        setup: d(started, first),
+        cases: d(first, last),
+        reports: out.wall.saturating_sub(d(out.spawned, last)),
+    }
+}
+
+fn split(p: &Phases) -> String {
+    format!(
+        "read {:.3} s, set-up {:.3} s, cases {:.3} s, reports {:.3} s",
+        p.read.as_secs_f64(),
+        p.setup.as_secs_f64(),
+        p.cases.as_secs_f64(),
+        p.reports.as_secs_f64()
+    )
+}
+
+fn phases_json(p: &Phases) -> Value {
+    json!({
+        "read_s": secs(p.read),
+        "setup_s": secs(p.setup),
+        "cases_s": secs(p.cases),
+        "reports_s": secs(p.reports),
+    })
 }
 
 /// A `dsop-harness simulate` process on a free port; killed on drop.
@@ -313,11 +358,6 @@ fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn api_of(step_api: Api) -> Option<&'static str> {
     match step_api {
         Api::Inntekt => Some("inntekt"),
@@ -390,15 +430,14 @@ fn main() {
     };
 
     // 1. The bundled suite, every report, embedded simulator.
-    let mut walls = Vec::new();
-    let mut startups = Vec::new();
+    let mut rounds = Vec::new();
     for _ in 0..BUNDLED_ROUNDS {
         let out = run_harness(&tmp.path().join("bundled"), &[]);
-        let (startup, _) = phases(&out);
-        walls.push(out.wall);
-        startups.push(startup);
+        rounds.push((out.wall, phases(&out)));
     }
-    let (b_wall, b_start) = (median(walls), median(startups));
+    rounds.sort_by_key(|r| r.0);
+    let (b_wall, b_phases) = rounds[rounds.len() / 2];
+    let b_start = b_phases.startup;
     row(
         "1 bundled suite, all reports: wall",
         format!("{:.3} s", b_wall.as_secs_f64()),
@@ -413,6 +452,7 @@ fn main() {
         ),
         "<= 0.1 s",
     );
+    row("1 bundled suite: where the wall went", split(&b_phases), "");
     let hurl = Command::new("hurl")
         .arg("--version")
         .output()
@@ -442,7 +482,8 @@ fn main() {
                 &jobs,
             ],
         );
-        let (startup, cases) = phases(&out);
+        let ph = phases(&out);
+        let cases = ph.cases;
         let (sent, bare) = bare_loop(&rt, &sim, "/inntektsmottakere", JOBS);
         drop(sim);
         let r_cases = cases.as_secs_f64() / bare.as_secs_f64();
@@ -457,6 +498,7 @@ fn main() {
             format!("{:.3} s ({r_cases:.2}x bare)", cases.as_secs_f64()),
             "<= 1.5x bare",
         );
+        row(&format!("2 {n} cases: where the wall went"), split(&ph), "");
         row(
             &format!("2 {n} cases: bare reqwest loop"),
             format!("{:.3} s ({sent} requests)", bare.as_secs_f64()),
@@ -471,7 +513,8 @@ fn main() {
             "cases": n,
             "jobs": JOBS,
             "whole_s": secs(out.wall),
-            "startup_s": secs(startup),
+            "startup_s": secs(ph.startup),
+            "phases": phases_json(&ph),
             "cases_phase_s": secs(cases),
             "bare_s": secs(bare),
             "bare_requests": sent,
@@ -571,6 +614,7 @@ fn main() {
             "rounds": BUNDLED_ROUNDS,
             "wall_s": secs(b_wall),
             "startup_s": secs(b_start),
+            "phases": phases_json(&b_phases),
             "startup_share": ((b_start.as_secs_f64() / b_wall.as_secs_f64()) * 100.0).round() / 100.0,
             "hurl": hurl_note,
         },
