@@ -21,12 +21,21 @@ pub struct SimIdentity {
     pub ca_der: Vec<u8>,
 }
 
-/// An ephemeral business certificate for `orgnr`, valid from a year before `today` to two years after.
+/// An ephemeral business certificate for `orgnr`, valid from a year before `today` to two years after. The
+/// certificates are issued anew; their synthetic keys are made once per machine (`synthetic_key_pem`).
 pub fn sim_identity(today: NaiveDate, orgnr: &str, name: &str) -> Result<SimIdentity, String> {
-    let ca = TestCa::generate("Simulert Buypass Class 3 Test4 CA").map_err(|e| e.to_string())?;
+    let key = |slot: &str| crate::auth::cert::synthetic_key_pem(slot).map_err(|e| e.to_string());
+    let ca = TestCa::generate_with_key("Simulert Buypass Class 3 Test4 CA", key("sim-ca")?)
+        .map_err(|e| e.to_string())?;
     let y = today.year();
     let cert = ca
-        .issue(orgnr, name, (y - 1, 1, 1), (y + 2, 1, 1))
+        .issue_with_key(
+            orgnr,
+            name,
+            (y - 1, 1, 1),
+            (y + 2, 1, 1),
+            key("sim-business")?,
+        )
         .map_err(|e| e.to_string())?;
     let client = SimClient {
         client_id: SIM_CLIENT_ID.to_string(),

@@ -262,3 +262,72 @@ fn kill_9_and_resume_against_a_simulator_process_sends_no_write_twice() {
     assert_eq!(corr.len(), writes.len(), "a write was sent twice");
     drop(sim);
 }
+
+/// kill -9 right after a write is sent (the simulator is serving it), then `--resume`: the journal still
+/// shows that write as started. The kill point comes from the simulator's gauge, not from the journal, so
+/// the line must have been written (and fsynced) before the request left.
+#[test]
+fn a_write_killed_in_flight_is_in_the_journal_after_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (sim, base) = start_simulator(&["--faults", "latency=3000ms@tjenestepensjonsavtale"]);
+    let reports = tmp.path().join("reports");
+    let mut child = harness()
+        .args(["run", "--today", "2026-11-26", "--only", "TPA-01"])
+        .args(["--sim-url", &base])
+        .arg("--reports")
+        .arg(&reports)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // TPA-01 is one POST: a Tjenestepensjonsavtale call in flight at the simulator is that write.
+    let t0 = Instant::now();
+    loop {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the write never reached the simulator"
+        );
+        let gauge = get_json(&format!("{base}/_sim/in-flight"));
+        let in_flight = gauge.as_array().is_some_and(|a| {
+            a.iter()
+                .any(|g| g["api"] == "tjenestepensjonsavtale" && g["current"].as_u64() > Some(0))
+        });
+        if in_flight {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let dir = only_dir(&reports);
+    let started = |ev: &[serde_json::Value]| {
+        ev.iter()
+            .filter(|e| {
+                e["event"] == "attempt_started"
+                    && e["write"] == true
+                    && e["case_id"] == "TPA-01"
+                    && e["operation"] == "POST avtaleforhold"
+            })
+            .count()
+    };
+    let before = events(&dir);
+    assert_eq!(started(&before), 1, "the write in flight is journalled");
+    assert_eq!(open_writes(&before), 1, "and its outcome is unknown");
+    let (_, r) = resume_with(&dir, &["--sim-url", &base, "--strict-writes"]);
+    let after = events(&dir);
+    let resumed = after
+        .iter()
+        .position(|e| e["event"] == "run_resumed")
+        .expect("the journal says the run was resumed");
+    assert_eq!(
+        started(&after[..resumed]),
+        1,
+        "the write is still journalled as started before the resumption"
+    );
+    assert_eq!(
+        common::case(&r, "TPA-01")["reason"],
+        "outcome_unknown",
+        "{r}"
+    );
+    drop(sim);
+}

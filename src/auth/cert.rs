@@ -412,6 +412,75 @@ pub struct TestCa {
     params: rcgen::CertificateParams,
 }
 
+/// The folder synthetic keys are kept in between runs: `$DSOP_HARNESS_CACHE_DIR`, else the user's cache
+/// folder (`$XDG_CACHE_HOME` or `~/.cache` on Linux, `~/Library/Caches` on macOS, `%LOCALAPPDATA%` on
+/// Windows) + `dsop-harness/synthetic-keys`. `None` when there is no such folder (then keys are not kept).
+pub fn synthetic_key_dir() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(d) = var("DSOP_HARNESS_CACHE_DIR") {
+        return Some(d.join("synthetic-keys"));
+    }
+    let base = if cfg!(windows) {
+        var("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        var("HOME").map(|h| h.join("Library").join("Caches"))
+    } else {
+        var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|h| h.join(".cache")))
+    };
+    base.map(|b| b.join("dsop-harness").join("synthetic-keys"))
+}
+
+/// A synthetic RSA 2048 key (PKCS#8 PEM) made once per machine and kept under [`synthetic_key_dir`] as
+/// `<slot>.pem` (owner-only on Unix): the simulated institution's CA and certificate keys and the
+/// simulator's token-signing key, which would otherwise cost a key generation on every run. Only keys this
+/// program generated are kept there, never a user's key. A cache that cannot be read or written only
+/// costs a fresh key.
+pub fn synthetic_key_pem(slot: &str) -> Result<Secret<String>, AuthError> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(dir) = synthetic_key_dir() else {
+        return rsa_key_pem();
+    };
+    let path = dir.join(format!("{slot}.pem"));
+    if let Ok(pem) = std::fs::read_to_string(&path) {
+        let pem = Secret::new(pem);
+        if rcgen_key(&pem).is_ok() {
+            return Ok(pem);
+        }
+    }
+    let pem = rsa_key_pem()?;
+    let _ = store_private(&dir, &path, pem.expose().as_bytes());
+    Ok(pem)
+}
+
+/// Write a key file readable by its owner only: a temporary file, then a rename (another process making
+/// the same key at the same time only means the last one wins).
+fn store_private(
+    dir: &std::path::Path,
+    path: &std::path::Path,
+    bytes: &[u8],
+) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".key.tmp-{}", std::process::id()));
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
 fn rsa_key_pem() -> Result<Secret<String>, AuthError> {
     let mut rng = rand::thread_rng();
     let key = rsa::RsaPrivateKey::new(&mut rng, 2048)
@@ -434,7 +503,14 @@ fn rcgen_err(e: rcgen::Error) -> AuthError {
 impl TestCa {
     /// A new CA named like a test issuer ("Simulert Buypass … Test4 CA").
     pub fn generate(common_name: &str) -> Result<TestCa, AuthError> {
-        let key_pem = rsa_key_pem()?;
+        TestCa::generate_with_key(common_name, rsa_key_pem()?)
+    }
+
+    /// As [`TestCa::generate`], with a given key (e.g. [`synthetic_key_pem`]).
+    pub fn generate_with_key(
+        common_name: &str,
+        key_pem: Secret<String>,
+    ) -> Result<TestCa, AuthError> {
         let key = rcgen_key(&key_pem)?;
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(rcgen_err)?;
         params.distinguished_name = rcgen::DistinguishedName::new();
@@ -474,9 +550,20 @@ impl TestCa {
         not_before: (i32, u8, u8),
         not_after: (i32, u8, u8),
     ) -> Result<BusinessCert, AuthError> {
+        self.issue_with_key(orgnr, org_name, not_before, not_after, rsa_key_pem()?)
+    }
+
+    /// As [`TestCa::issue`], with a given key for the certificate (e.g. [`synthetic_key_pem`]).
+    pub fn issue_with_key(
+        &self,
+        orgnr: &str,
+        org_name: &str,
+        not_before: (i32, u8, u8),
+        not_after: (i32, u8, u8),
+        key_pem: Secret<String>,
+    ) -> Result<BusinessCert, AuthError> {
         let ca_key = rcgen_key(&self.key_pem)?;
         let issuer = rcgen::Issuer::from_params(&self.params, &ca_key);
-        let key_pem = rsa_key_pem()?;
         let key = rcgen_key(&key_pem)?;
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).map_err(rcgen_err)?;
         params.distinguished_name = rcgen::DistinguishedName::new();

@@ -13,7 +13,7 @@ use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read, Write};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 
@@ -329,20 +329,13 @@ pub fn write_bundle_with(
     signer: Option<&KeyMaterial>,
     mask_ids: bool,
 ) -> Result<PathBuf, ReportError> {
-    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut add = |name: String, path: &Path| -> Result<Option<Vec<u8>>, ReportError> {
-        if members.iter().any(|(n, _)| *n == name) {
-            return Ok(None);
+    // Members are named and hashed first, then copied into the zip one at a time: no member, and not the
+    // zip, is ever held in memory whole (a member is only read whole to mask it, with --mask-ids).
+    let mut members: Vec<(String, PathBuf)> = Vec::new();
+    let mut add = |name: String, path: &Path| {
+        if !members.iter().any(|(n, _)| *n == name) {
+            members.push((name, path.to_path_buf()));
         }
-        let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
-        let stored = if mask_ids {
-            crate::ids::mask_person_ids_in_file(&bytes)
-                .map_err(|e| render_err(format!("masking {}: {e}", path.display())))?
-        } else {
-            bytes.clone()
-        };
-        members.push((name, stored));
-        Ok(Some(bytes))
     };
     for f in files {
         let path = if f.is_absolute() || f.exists() {
@@ -356,50 +349,88 @@ pub fn write_bundle_with(
         if name == BUNDLE || name == MANIFEST || name == MANIFEST_JWS {
             continue;
         }
-        add(name.to_string(), &path)?;
+        add(name.to_string(), &path);
     }
     let journal = dir.join(crate::events::journal::JOURNAL);
     if journal.is_file() {
-        add(crate::events::journal::JOURNAL.to_string(), &journal)?;
+        add(crate::events::journal::JOURNAL.to_string(), &journal);
     }
     let wb_name = workbook
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("workbook.xlsx");
     let wb_member = format!("{INPUT_DIR}/{wb_name}");
-    let original = add(wb_member.clone(), workbook)?;
+    add(wb_member.clone(), workbook);
+    let wb_is_new = members
+        .iter()
+        .any(|(n, p)| *n == wb_member && p.as_path() == workbook);
 
-    let mut manifest = manifest(&members);
-    if let (true, Some(original)) = (mask_ids, original) {
+    let stored = |path: &Path| -> Result<Vec<u8>, ReportError> {
+        let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+        crate::ids::mask_person_ids_in_file(&bytes)
+            .map_err(|e| render_err(format!("masking {}: {e}", path.display())))
+    };
+    let mut manifest = String::new();
+    for (name, path) in &members {
+        let sum = if mask_ids {
+            hex::encode(Sha256::digest(stored(path)?))
+        } else {
+            sha256_of(path)?
+        };
+        manifest.push_str(&format!("{sum}  {name}\n"));
+    }
+    if mask_ids && wb_is_new {
         manifest.push_str(&format!(
             "{ORIGINAL_PREFIX}{wb_member} sha256 {} (this bundle holds a copy with personal ids masked by --mask-ids)\n",
-            hex::encode(Sha256::digest(&original))
+            sha256_of(workbook)?
         ));
     }
     let jws = signer
         .map(|k| sign_detached(manifest.as_bytes(), k))
         .transpose()?;
 
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default());
-    let mut put = |name: &str, bytes: &[u8]| -> Result<(), ReportError> {
-        zip.start_file(name, options).map_err(render_err)?;
-        zip.write_all(bytes).map_err(render_err)
-    };
-    // The manifest first: readers look for it there.
-    put(MANIFEST, manifest.as_bytes())?;
-    if let Some(j) = &jws {
-        put(MANIFEST_JWS, j.as_bytes())?;
-    }
-    for (name, bytes) in &members {
-        put(name, bytes)?;
-    }
-    let bytes = zip.finish().map_err(render_err)?.into_inner();
     let out = dir.join(BUNDLE);
-    super::write_file(&out, &bytes)?;
+    crate::fsutil::write_atomic_with(&out, |file| {
+        let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default());
+        // The manifest first: readers look for it there.
+        zip.start_file(MANIFEST, options).map_err(io_other)?;
+        zip.write_all(manifest.as_bytes())?;
+        if let Some(j) = &jws {
+            zip.start_file(MANIFEST_JWS, options).map_err(io_other)?;
+            zip.write_all(j.as_bytes())?;
+        }
+        for (name, path) in &members {
+            zip.start_file(name.as_str(), options).map_err(io_other)?;
+            if mask_ids {
+                let bytes = stored(path).map_err(io_other)?;
+                zip.write_all(&bytes)?;
+            } else {
+                let mut f = std::fs::File::open(path)?;
+                std::io::copy(&mut f, &mut zip)?;
+            }
+        }
+        zip.finish().map_err(io_other)?.flush()
+    })
+    .map_err(|source| ReportError::Io {
+        path: out.clone(),
+        source,
+    })?;
     Ok(out)
+}
+
+fn io_other(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
+
+/// SHA-256 of a file, read in pieces.
+fn sha256_of(path: &Path) -> Result<String, ReportError> {
+    let mut f = std::fs::File::open(path).map_err(|e| io_err(path, e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| io_err(path, e))?;
+    Ok(hex::encode(h.finalize()))
 }
 
 fn check_signature(jws: &str, manifest: &[u8]) -> SignatureState {

@@ -280,7 +280,7 @@ fn unknown_write<'a>(spec: &'a Spec, id: &str) -> Option<&'a (String, u32)> {
 }
 
 /// A case that writes, or moves the environment's clock (expired tokens), runs alone.
-fn is_exclusive(case: &PlannedCase) -> bool {
+pub fn is_exclusive(case: &PlannedCase) -> bool {
     case.steps.iter().any(|s| {
         matches!(&s.call, plan::Call::Api(c) if c.is_write())
             || s.auth == plan::AuthMode::Expired

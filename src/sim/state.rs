@@ -29,6 +29,20 @@ fn generate_key() -> Result<SigningKey, String> {
     let mut rng = rand::thread_rng();
     let key = rsa::RsaPrivateKey::new(&mut rng, 2048)
         .map_err(|e| format!("RSA key generation failed: {e}"))?;
+    signing_key(key)
+}
+
+/// The first signing key of every simulator: a synthetic key made once per machine
+/// (`auth::cert::synthetic_key_pem`), so starting a simulator costs no key generation.
+fn machine_key() -> Result<SigningKey, String> {
+    use rsa::pkcs8::DecodePrivateKey;
+    let pem = crate::auth::cert::synthetic_key_pem("sim-signing").map_err(|e| e.to_string())?;
+    let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem.expose())
+        .map_err(|e| format!("the simulator's signing key does not read: {e}"))?;
+    signing_key(key)
+}
+
+fn signing_key(key: rsa::RsaPrivateKey) -> Result<SigningKey, String> {
     let der = key
         .to_pkcs1_der()
         .map_err(|e| format!("RSA key encoding failed: {e}"))?;
@@ -52,11 +66,12 @@ fn generate_key() -> Result<SigningKey, String> {
 
 use sha2::Digest;
 
-/// One first key per process: generating RSA keys is slow, and every simulator has its own issuer anyway.
-/// A key rotation (`SimHandle::rotate_key`) generates a fresh one for that simulator only.
+/// One first key per machine (read once per process): generating RSA keys is slow, and every simulator has
+/// its own issuer anyway. A key rotation (`SimHandle::rotate_key`) generates a fresh one for that simulator
+/// only.
 fn process_key() -> Result<Arc<SigningKey>, SimError> {
     static KEY: OnceLock<Result<Arc<SigningKey>, String>> = OnceLock::new();
-    KEY.get_or_init(|| generate_key().map(Arc::new))
+    KEY.get_or_init(|| machine_key().map(Arc::new))
         .as_ref()
         .cloned()
         .map_err(|e| SimError::Config(e.clone()))
@@ -483,7 +498,8 @@ impl SimState {
         }
     }
 
-    /// Add a request to the log (and to `FILE.log.jsonl` with `--state FILE`).
+    /// Add a request to the log (and to `FILE.log.jsonl` with `--state FILE`: written at once, so it survives a
+    /// killed process, but not fsynced per request; the state file itself is written atomically).
     pub fn log(&self, entry: LoggedRequest) {
         // Appended while holding the lock, so concurrent requests never interleave their lines.
         let mut inner = self.lock();
@@ -495,7 +511,7 @@ impl SimState {
                     } else {
                         line
                     };
-                    if let Err(e) = crate::fsutil::append_line_synced(&log_path(path), &line) {
+                    if let Err(e) = crate::fsutil::append_line(&log_path(path), &line) {
                         tracing::warn!("could not append to the simulator request log: {e}");
                     }
                 }

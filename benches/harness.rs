@@ -1,0 +1,652 @@
+//! What the harness adds to the calls it makes (issue 17). `cargo bench --bench harness` builds the binary
+//! with the release profile, runs it as a user would and prints one table; the same figures go to
+//! `target/bench/harness.json` (or `$DSOP_BENCH_OUT`) so commits can be compared.
+//!
+//! 1. The bundled suite with every report (embedded simulator): wall, and the start-up share (process start
+//!    to the first `case_started`). Hurl (when on PATH) is not compared yet: the reason is printed.
+//! 2. 1,000 and 10,000 generated read cases (IMS-01 copies) against a `simulate` process: the whole run, its
+//!    cases phase (first `case_started` to the last event before `run_finished`), peak RSS, and a bare
+//!    reqwest loop (the same requests taken from the simulator's log, the same concurrency, no checks, no
+//!    journal) as the floor.
+//! 3. The bundled suite with 200 ms latency on every API answer (`--switch latency_ms=200`), `--jobs 16`:
+//!    the peak of concurrent calls per Skatteetaten API (`GET /_sim/in-flight`) and the wall next to
+//!    W_ideal = max(longest chain of dependent calls × latency, max over APIs of calls × latency / 5).
+//! 4. The rehearsal: not measured (`rehearse` is not in this build).
+//!
+//! Optional arguments: `--quick` (100 and 1,000 cases, for a smoke run).
+
+use dsop_harness::bootstrap;
+use dsop_harness::events::journal;
+use dsop_harness::events::Event;
+use dsop_harness::model::Api;
+use dsop_harness::run::plan::{self, PlanOptions};
+use dsop_harness::run::schedule::is_exclusive;
+use dsop_harness::workbook::{self, generate, source};
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dsop-harness");
+const LATENCY_MS: u64 = 200;
+const JOBS: usize = 4;
+const BUNDLED_ROUNDS: usize = 3;
+/// `cargo bench` measures the release build; `cargo test --bench harness` runs the same code on the debug
+/// build (a smoke run: its figures are not the ones to compare).
+const PROFILE: &str = if cfg!(debug_assertions) {
+    "debug build: a smoke run, not comparable"
+} else {
+    "release build"
+};
+
+fn manifest() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bundled_workbook() -> PathBuf {
+    manifest()
+        .join("testcases")
+        .join("integrasjonstest-ajourhold-otp.xlsx")
+}
+
+/// A workbook of `n` read cases: IMS-01 (its prerequisite dropped, so every copy runs) with the bundled
+/// test data.
+fn generated_workbook(dir: &Path, n: usize) -> PathBuf {
+    let mut src = source::load_source(&manifest().join("testcases").join(generate::SOURCE_FILE))
+        .expect("the bundled source reads");
+    let template = src
+        .cases
+        .iter()
+        .find(|c| c.id == "IMS-01")
+        .cloned()
+        .expect("IMS-01 in the source");
+    src.cases = (1..=n)
+        .map(|i| {
+            let mut c = template.clone();
+            c.id = format!("GEN-{i:05}");
+            c.bundled = true;
+            c.forutsetninger = String::new();
+            c
+        })
+        .collect();
+    let path = dir.join(format!("generated-{n}.xlsx"));
+    std::fs::write(
+        &path,
+        generate::build_bytes(&src).expect("the workbook builds"),
+    )
+    .expect("the temp dir is writable");
+    path
+}
+
+/// Peak resident set of a running process, polled from /proc (Linux; 0 elsewhere).
+fn watch_rss(pid: u32) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let path = format!("/proc/{pid}/status");
+        let mut peak = 0u64;
+        loop {
+            let Ok(s) = std::fs::read_to_string(&path) else {
+                return peak;
+            };
+            let kb = s
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok());
+            match kb {
+                Some(kb) => peak = peak.max(kb),
+                // A zombie has no memory lines any more: the process has ended.
+                None => return peak,
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    })
+}
+
+/// One `dsop-harness run`: its wall, peak RSS (kB) and run folder.
+struct RunOut {
+    wall: Duration,
+    spawned: chrono::DateTime<chrono::Utc>,
+    rss_kb: u64,
+    dir: PathBuf,
+}
+
+fn run_harness(reports: &Path, args: &[&str]) -> RunOut {
+    let _ = std::fs::remove_dir_all(reports);
+    let spawned = chrono::Utc::now();
+    let t = Instant::now();
+    let child = Command::new(BIN)
+        .arg("run")
+        .arg("--reports")
+        .arg(reports)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the harness binary starts");
+    let rss = watch_rss(child.id());
+    let out = child.wait_with_output().expect("the harness ends");
+    let wall = t.elapsed();
+    let rss_kb = rss.join().unwrap_or(0);
+    let code = out.status.code();
+    assert!(
+        matches!(code, Some(0) | Some(1) | Some(3)),
+        "dsop-harness run {args:?} failed ({code:?}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = std::fs::read_dir(reports)
+        .expect("the reports folder exists")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.is_dir() && p.join(journal::JOURNAL).exists())
+        .expect("a run folder with a journal");
+    RunOut {
+        wall,
+        spawned,
+        rss_kb,
+        dir,
+    }
+}
+
+fn events(dir: &Path) -> Vec<Event> {
+    journal::read(&dir.join(journal::JOURNAL))
+        .expect("the journal reads")
+        .events
+}
+
+fn at(e: &Event) -> Option<chrono::DateTime<chrono::Utc>> {
+    match e {
+        Event::RunStarted { at, .. }
+        | Event::RunResumed { at, .. }
+        | Event::CaseStarted { at, .. }
+        | Event::AttemptStarted { at, .. }
+        | Event::AttemptFinished { at, .. }
+        | Event::RunFinished { at, .. } => Some(*at),
+        Event::CaseFinished { result } => result.finished,
+    }
+}
+
+/// Where a run's wall went, from the journal's timestamps and the process's start and end.
+#[derive(Clone, Copy)]
+struct Phases {
+    /// Process start to the first case: `read` (to the run folder: reading the workbook, the plan) and
+    /// `setup` (the run folder to the first case: keys, certificate, simulator, HTTP client).
+    startup: Duration,
+    read: Duration,
+    setup: Duration,
+    /// The first `case_started` to the last case's end.
+    cases: Duration,
+    /// The last case's end to the process's end: the reports.
+    reports: Duration,
+}
+
+fn phases(out: &RunOut) -> Phases {
+    let ev = events(&out.dir);
+    let started = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::RunStarted { at, .. } => Some(*at),
+            _ => None,
+        })
+        .expect("the run started");
+    let first = ev
+        .iter()
+        .find_map(|e| match e {
+            Event::CaseStarted { at, .. } => Some(*at),
+            _ => None,
+        })
+        .expect("a case started");
+    let last = ev
+        .iter()
+        .filter(|e| !matches!(e, Event::RunFinished { .. }))
+        .filter_map(at)
+        .max()
+        .expect("events");
+    let d = |a: chrono::DateTime<chrono::Utc>, b: chrono::DateTime<chrono::Utc>| {
+        (b - a).to_std().unwrap_or_default()
+    };
+    Phases {
+        startup: d(out.spawned, first),
+        read: d(out.spawned, started),
+        setup: d(started, first),
+        cases: d(first, last),
+        reports: out.wall.saturating_sub(d(out.spawned, last)),
+    }
+}
+
+fn split(p: &Phases) -> String {
+    format!(
+        "read {:.3} s, set-up {:.3} s, cases {:.3} s, reports {:.3} s",
+        p.read.as_secs_f64(),
+        p.setup.as_secs_f64(),
+        p.cases.as_secs_f64(),
+        p.reports.as_secs_f64()
+    )
+}
+
+fn phases_json(p: &Phases) -> Value {
+    json!({
+        "read_s": secs(p.read),
+        "setup_s": secs(p.setup),
+        "cases_s": secs(p.cases),
+        "reports_s": secs(p.reports),
+    })
+}
+
+/// A `dsop-harness simulate` process on a free port; killed on drop.
+struct Sim {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn simulate(switches: &[&str]) -> Sim {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["simulate", "--port", "0"]);
+    for s in switches {
+        cmd.args(["--switch", s]);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simulate starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("simulate prints its URLs")
+            .expect("utf-8");
+        if let Some(rest) = line.trim().strip_prefix("maskinporten issuer") {
+            let u = rest.trim();
+            let host_end = u["http://".len()..]
+                .find('/')
+                .map(|i| i + "http://".len())
+                .unwrap_or(u.len());
+            break u[..host_end].to_string();
+        }
+    };
+    // Keep draining its stdout so it never blocks.
+    std::thread::spawn(move || for _ in lines {});
+    Sim { child, url }
+}
+
+/// The floor: the requests the simulator logged for `api_prefix`, sent again by a plain reqwest loop with
+/// `jobs` in flight, one token, no checks, no journal.
+fn bare_loop(
+    rt: &tokio::runtime::Runtime,
+    sim: &Sim,
+    path_prefix: &str,
+    jobs: usize,
+) -> (usize, Duration) {
+    rt.block_on(async {
+        let http = client();
+        let log: Vec<Value> = http
+            .get(format!("{}/_sim/log", sim.url))
+            .send()
+            .await
+            .expect("the log answers")
+            .json()
+            .await
+            .expect("the log is JSON");
+        let paths: Vec<String> = log
+            .iter()
+            .filter(|r| r["method"] == "GET")
+            .filter_map(|r| r["path"].as_str())
+            .filter(|p| p.starts_with(path_prefix))
+            .map(|p| p.to_string())
+            .collect();
+        let today = chrono::Utc::now().date_naive();
+        let id = bootstrap::sim_identity(today, bootstrap::SIM_INSTITUTION_ORGNR, "Bench")
+            .expect("a synthetic identity");
+        bootstrap::ExternalSim::new(&http, &sim.url)
+            .register(&id)
+            .await
+            .expect("the client registers");
+        let mp = bootstrap::sim_maskinporten(
+            http.clone(),
+            &dsop_harness::sim::SimUrls::new(&sim.url),
+            id.cert,
+        );
+        let token = mp
+            .token(Api::Inntektsmottakere.scope().expect("a scope"))
+            .await
+            .expect("a token")
+            .expose()
+            .clone();
+        let bearer = format!("Bearer {token}");
+        let t = Instant::now();
+        let n = paths.len();
+        futures_util::stream::iter(paths.into_iter().enumerate())
+            .map(|(i, p)| {
+                let http = http.clone();
+                let url = format!("{}{p}", sim.url);
+                let bearer = bearer.clone();
+                async move {
+                    let r = http
+                        .get(url)
+                        .header("Authorization", bearer)
+                        .header("Korrelasjonsid", format!("bench-{i}"))
+                        .header("Accept", "application/json")
+                        .send()
+                        .await
+                        .expect("the simulator answers");
+                    let _ = r.bytes().await;
+                }
+            })
+            .buffer_unordered(jobs)
+            .collect::<Vec<()>>()
+            .await;
+        (n, t.elapsed())
+    })
+}
+
+/// The harness's HTTP client set-up (it installs the TLS crypto provider reqwest needs), nothing else.
+fn client() -> reqwest::Client {
+    dsop_harness::apis::http_client(Duration::from_secs(10)).expect("an HTTP client")
+}
+
+fn secs(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+fn api_of(step_api: Api) -> Option<&'static str> {
+    match step_api {
+        Api::Inntekt => Some("inntekt"),
+        Api::Inntektsmottakere => Some("inntektsmottakere"),
+        Api::Tjenestepensjonsavtale => Some("tjenestepensjonsavtale"),
+        Api::AaregOtp => Some("aareg"),
+        _ => None,
+    }
+}
+
+/// W_ideal of the bundled plan, from the calls the run made (journal attempts): the longest chain of
+/// dependent calls (a case's calls one after another; a case that writes or moves the clock runs alone; a
+/// read case after its prerequisite) and the calls per Skatteetaten API.
+fn ideal(ev: &[Event]) -> (usize, BTreeMap<&'static str, usize>) {
+    let wb = workbook::read(&bundled_workbook()).expect("the bundled workbook reads");
+    let plan = plan::build(&wb, &PlanOptions::default()).expect("the bundled plan builds");
+    let mut calls: HashMap<&str, usize> = HashMap::new();
+    let mut per_api: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for e in ev {
+        if let Event::AttemptStarted { case_id, step, .. } = e {
+            let Some(case) = plan.cases.iter().find(|c| &c.id == case_id) else {
+                continue;
+            };
+            let Some(s) = case.steps.iter().find(|s| s.step == *step) else {
+                continue;
+            };
+            if let Some(api) = api_of(s.api) {
+                *calls.entry(case.id.as_str()).or_default() += 1;
+                *per_api.entry(api).or_default() += 1;
+            }
+        }
+    }
+    let mut chain = 0usize;
+    let mut segment: HashMap<&str, usize> = HashMap::new();
+    let close = |segment: &mut HashMap<&str, usize>, chain: &mut usize| {
+        *chain += segment.values().copied().max().unwrap_or(0);
+        segment.clear();
+    };
+    for c in &plan.cases {
+        let n = calls.get(c.id.as_str()).copied().unwrap_or(0);
+        if is_exclusive(c) {
+            close(&mut segment, &mut chain);
+            chain += n;
+        } else {
+            let before = c
+                .depends_on
+                .as_deref()
+                .and_then(|d| segment.get(d))
+                .copied()
+                .unwrap_or(0);
+            segment.insert(c.id.as_str(), before + n);
+        }
+    }
+    close(&mut segment, &mut chain);
+    (chain, per_api)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let sizes: [usize; 2] = if quick { [100, 1_000] } else { [1_000, 10_000] };
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut rows: Vec<(String, String, String)> = Vec::new();
+    let mut row = |what: &str, value: String, goal: &str| {
+        rows.push((what.to_string(), value, goal.to_string()));
+    };
+
+    // 1. The bundled suite, every report, embedded simulator.
+    let mut rounds = Vec::new();
+    for _ in 0..BUNDLED_ROUNDS {
+        let out = run_harness(&tmp.path().join("bundled"), &[]);
+        rounds.push((out.wall, phases(&out)));
+    }
+    rounds.sort_by_key(|r| r.0);
+    let (b_wall, b_phases) = rounds[rounds.len() / 2];
+    let b_start = b_phases.startup;
+    row(
+        "1 bundled suite, all reports: wall",
+        format!("{:.3} s", b_wall.as_secs_f64()),
+        "<= 0.3 s",
+    );
+    row(
+        "1 bundled suite: start-up (to first case)",
+        format!(
+            "{:.3} s ({:.0}%)",
+            b_start.as_secs_f64(),
+            100.0 * b_start.as_secs_f64() / b_wall.as_secs_f64()
+        ),
+        "<= 0.1 s",
+    );
+    row("1 bundled suite: where the wall went", split(&b_phases), "");
+    let hurl = Command::new("hurl")
+        .arg("--version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    let hurl_note = if hurl {
+        "skipped: the Hurl file generator is not built yet".to_string()
+    } else {
+        "skipped: hurl is not on PATH".to_string()
+    };
+    row("1 bundled suite: ratio to Hurl", hurl_note.clone(), "");
+
+    // 2. Generated read cases against a simulate process, and the bare loop against the same process.
+    let mut scale = Vec::new();
+    for &n in &sizes {
+        let wb = generated_workbook(tmp.path(), n);
+        let sim = simulate(&[]);
+        let jobs = JOBS.to_string();
+        let out = run_harness(
+            &tmp.path().join(format!("gen-{n}")),
+            &[
+                "--workbook",
+                wb.to_str().expect("utf-8 temp path"),
+                "--sim-url",
+                &sim.url,
+                "--jobs",
+                &jobs,
+            ],
+        );
+        let ph = phases(&out);
+        let cases = ph.cases;
+        let (sent, bare) = bare_loop(&rt, &sim, "/inntektsmottakere", JOBS);
+        drop(sim);
+        let r_cases = cases.as_secs_f64() / bare.as_secs_f64();
+        let r_whole = out.wall.as_secs_f64() / bare.as_secs_f64();
+        row(
+            &format!("2 {n} cases: whole run"),
+            format!("{:.3} s ({r_whole:.2}x bare)", out.wall.as_secs_f64()),
+            "<= 2.5x bare",
+        );
+        row(
+            &format!("2 {n} cases: cases phase"),
+            format!("{:.3} s ({r_cases:.2}x bare)", cases.as_secs_f64()),
+            "<= 1.5x bare",
+        );
+        row(&format!("2 {n} cases: where the wall went"), split(&ph), "");
+        row(
+            &format!("2 {n} cases: bare reqwest loop"),
+            format!("{:.3} s ({sent} requests)", bare.as_secs_f64()),
+            "",
+        );
+        row(
+            &format!("2 {n} cases: peak RSS"),
+            format!("{:.0} MB", out.rss_kb as f64 / 1024.0),
+            "<= 150 MB",
+        );
+        scale.push(json!({
+            "cases": n,
+            "jobs": JOBS,
+            "whole_s": secs(out.wall),
+            "startup_s": secs(ph.startup),
+            "phases": phases_json(&ph),
+            "cases_phase_s": secs(cases),
+            "bare_s": secs(bare),
+            "bare_requests": sent,
+            "cases_over_bare": (r_cases * 100.0).round() / 100.0,
+            "whole_over_bare": (r_whole * 100.0).round() / 100.0,
+            "peak_rss_mb": (out.rss_kb as f64 / 1024.0).round(),
+        }));
+    }
+    let t = |i: usize| scale[i]["whole_s"].as_f64().unwrap_or(0.0);
+    let growth = t(1) / t(0);
+    row(
+        &format!("2 time({}) / time({})", sizes[1], sizes[0]),
+        format!("{growth:.2}"),
+        "<= 10",
+    );
+
+    // 3. 200 ms latency, --jobs 16.
+    let sim = simulate(&[&format!("latency_ms={LATENCY_MS}")]);
+    let out = run_harness(
+        &tmp.path().join("latency"),
+        &["--sim-url", &sim.url, "--jobs", "16"],
+    );
+    let in_flight: Vec<Value> = rt.block_on(async {
+        client()
+            .get(format!("{}/_sim/in-flight", sim.url))
+            .send()
+            .await
+            .expect("in-flight answers")
+            .json()
+            .await
+            .expect("in-flight is JSON")
+    });
+    drop(sim);
+    let mut peaks: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &in_flight {
+        let api = r["api"].as_str().unwrap_or("?").to_string();
+        let max = r["max"].as_u64().unwrap_or(0);
+        let e = peaks.entry(api).or_default();
+        *e = (*e).max(max);
+    }
+    let (chain, per_api) = ideal(&events(&out.dir));
+    let lat = LATENCY_MS as f64 / 1000.0;
+    let busiest = per_api
+        .iter()
+        .filter(|(a, _)| **a != "aareg")
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0);
+    let w_ideal = (chain as f64 * lat).max(busiest as f64 * lat / 5.0);
+    let peak_text = peaks
+        .iter()
+        .map(|(a, m)| format!("{a} {m}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    row(
+        "3 latency 200 ms: peak calls per Skatteetaten API",
+        peak_text,
+        "exactly 5",
+    );
+    row(
+        "3 latency 200 ms, --jobs 16: wall",
+        format!(
+            "{:.2} s ({:.2}x W_ideal {:.2} s; chain {chain} calls, busiest API {busiest} calls)",
+            out.wall.as_secs_f64(),
+            out.wall.as_secs_f64() / w_ideal,
+            w_ideal
+        ),
+        "<= 1.1x W_ideal",
+    );
+
+    // 4. The rehearsal.
+    row(
+        "4 rehearsal: real-time wall vs T_min",
+        "not yet measured: rehearse not on main".into(),
+        "",
+    );
+
+    // The table.
+    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    println!(
+        "dsop-harness benchmark ({} cores, {PROFILE})",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    for (a, b, c) in &rows {
+        println!(
+            "  {a:<w0$}  {b:<w1$}  {}",
+            if c.is_empty() { "" } else { c }
+        );
+    }
+
+    let report = json!({
+        "harness_version": dsop_harness::VERSION,
+        "profile": PROFILE,
+        "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "bundled": {
+            "rounds": BUNDLED_ROUNDS,
+            "wall_s": secs(b_wall),
+            "startup_s": secs(b_start),
+            "phases": phases_json(&b_phases),
+            "startup_share": ((b_start.as_secs_f64() / b_wall.as_secs_f64()) * 100.0).round() / 100.0,
+            "hurl": hurl_note,
+        },
+        "scale": scale,
+        "time_ratio": (growth * 100.0).round() / 100.0,
+        "latency": {
+            "latency_ms": LATENCY_MS,
+            "jobs": 16,
+            "wall_s": secs(out.wall),
+            "peak_in_flight": peaks,
+            "calls_per_api": per_api,
+            "longest_chain_calls": chain,
+            "w_ideal_s": (w_ideal * 1000.0).round() / 1000.0,
+            "wall_over_ideal": ((out.wall.as_secs_f64() / w_ideal) * 100.0).round() / 100.0,
+        },
+        "rehearsal": "not yet measured: rehearse not on main",
+    });
+    let out_path = std::env::var_os("DSOP_BENCH_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| manifest().join("target"));
+            target.join("bench").join("harness.json")
+        });
+    if let Some(p) = out_path.parent() {
+        std::fs::create_dir_all(p).expect("the output folder can be made");
+    }
+    std::fs::write(
+        &out_path,
+        serde_json::to_string_pretty(&report).expect("JSON") + "\n",
+    )
+    .expect("the JSON can be written");
+    println!("  (figures as JSON: {})", out_path.display());
+}
