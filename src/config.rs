@@ -79,6 +79,10 @@ pub struct ProfileConfig {
     pub timeout_secs: Option<u64>,
     /// NAV has no documented limit; set one here if its gateway needs it.
     pub nav_max_in_flight: Option<usize>,
+    /// Seconds past a token's `exp` Skatteetaten's APIs may still accept it (the harness waits this long).
+    pub expiry_tolerance_secs: Option<u64>,
+    /// The same for NAV's Aa-registeret OTP API (default: `expiry_tolerance_secs`, else 60).
+    pub nav_expiry_tolerance_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -103,6 +107,11 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// The harness's default expiry tolerance per API (`[profile.*] expiry_tolerance_secs`).
+pub const DEFAULT_EXPIRY_TOLERANCE_SECS: u64 = 60;
+/// Seconds the expired-token cases wait beyond `exp` plus the tolerance (clock differences, rounding).
+pub const EXPIRY_MARGIN_SECS: u64 = 2;
 
 /// The default config file name, looked for in the working directory.
 pub const DEFAULT_FILE: &str = "dsop-harness.toml";
@@ -223,6 +232,19 @@ impl Config {
             .and_then(|p| p.token_endpoint.clone())
             .unwrap_or_else(|| format!("{}token", issuer.trim_end_matches('/').to_string() + "/"));
         (issuer, token)
+    }
+
+    /// Seconds past `exp` the harness assumes an API still accepts a token, per API (default 60 each:
+    /// NAV's sister API validates with Spring's 60 s; Skatteetaten's value is unknown). The expired-token
+    /// cases wait past `exp` plus this plus [`EXPIRY_MARGIN_SECS`].
+    pub fn expiry_tolerance_secs(&self, env: Env, api: crate::model::Api) -> u64 {
+        let p = self.profile.get(env.as_str());
+        let all = p.and_then(|p| p.expiry_tolerance_secs);
+        let v = match api {
+            crate::model::Api::AaregOtp => p.and_then(|p| p.nav_expiry_tolerance_secs).or(all),
+            _ => all,
+        };
+        v.unwrap_or(DEFAULT_EXPIRY_TOLERANCE_SECS)
     }
 
     pub fn timeout(&self, env: Env) -> std::time::Duration {
@@ -484,6 +506,23 @@ pub const KEYS: &[KeyDoc] = &[
         env: None,
         text: "Most NAV calls at once. NAV documents no limit; set one if its gateway needs it. (Skatteetaten's \
                5 calls per API always apply.)",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "expiry_tolerance_secs",
+        kind: "integer (seconds)",
+        default: KeyDefault::Text("60"),
+        env: None,
+        text: "Seconds past a token's exp Skatteetaten's APIs may still accept it (unknown; 60 s is the gateways' \
+               common default). The expired-token cases (SEC-01) wait until exp + this + 2 s before they call.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "nav_expiry_tolerance_secs",
+        kind: "integer (seconds)",
+        default: KeyDefault::Text("expiry_tolerance_secs, else 60"),
+        env: None,
+        text: "The same for NAV's Aa-registeret OTP API (NAV's sister API accepts 60 s past exp).",
     },
 ];
 

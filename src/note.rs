@@ -107,6 +107,10 @@ impl Note {
 pub enum RunNote {
     /// The run used the embedded simulator.
     Simulated,
+    /// `dsop-harness rehearse`: the test-environment run against the embedded simulator.
+    Rehearsal,
+    /// What a rehearsal could not rehearse (issuer trust), or what the agencies will refuse (English text).
+    RehearsalSetup { text: String },
     /// An Altinn system user was used.
     SystemUser,
     /// `--rerun-failed` of an earlier run.

@@ -548,6 +548,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
             faults: a.faults,
             no_income_im010: a.sim_im010,
             token_lifetime_secs: None,
+            ..Default::default()
         },
     };
     let (skip_doctor, json) = (a.skip_doctor, a.format == "json");

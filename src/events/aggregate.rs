@@ -144,7 +144,8 @@ impl Aggregator {
             harness_version: s.harness_version.clone(),
             run_id: s.run_id.clone(),
             env: s.env.clone(),
-            simulated: s.simulated,
+            simulated: s.simulated || s.context.rehearsal,
+            rehearsal: s.context.rehearsal,
             started: s.at,
             finished: self.finished.or(self.last_at).unwrap_or(s.at),
             today: s.today,
@@ -165,7 +166,15 @@ impl Aggregator {
                 dir: r.dir.clone(),
             });
         }
-        if s.simulated {
+        if s.context.rehearsal {
+            notes.push(RunNote::Rehearsal);
+            notes.extend(
+                s.context
+                    .rehearsal_notes
+                    .iter()
+                    .map(|t| RunNote::RehearsalSetup { text: t.clone() }),
+            );
+        } else if s.simulated {
             notes.push(RunNote::Simulated);
         }
         if s.context.delegation == Delegation::SystemUser {

@@ -93,6 +93,12 @@ pub fn run_note(n: &RunNote) -> String {
         RunNote::Simulated => {
             "Run against dsop-harness's embedded simulator: not evidence for Bits.".into()
         }
+        RunNote::Rehearsal => {
+            "REHEARSAL (dsop-harness rehearse): the test set-up run against the embedded \
+                               simulator, not against the agencies. Not evidence for Bits."
+                .into()
+        }
+        RunNote::RehearsalSetup { text } => format!("Rehearsal: {text}"),
         RunNote::SystemUser => {
             "An Altinn system user was used: not verified against the agencies.".into()
         }

@@ -89,6 +89,12 @@ pub fn run_note(n: &RunNote) -> String {
         RunNote::Simulated => {
             "Kjørt mot dsop-harness sin innebygde simulator: ikke bevis for Bits.".into()
         }
+        RunNote::Rehearsal => {
+            "GENERALPRØVE (dsop-harness rehearse): test-oppsettet kjørt mot den innebygde \
+                               simulatoren, ikke mot etatene. Ikke bevis for Bits."
+                .into()
+        }
+        RunNote::RehearsalSetup { text } => format!("Generalprøve: {text}"),
         RunNote::SystemUser => "Systembruker er brukt: ikke verifisert mot etatene.".into(),
         RunNote::Rerun { run_id, dir } => format!(
             "Omkjøring av avvik og miljøfeil fra kjøring {run_id} ({dir}). Slå sammen med \

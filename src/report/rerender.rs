@@ -164,6 +164,7 @@ pub fn merge_runs(runs: &[RunReport], lang: Lang) -> (RunReport, BTreeMap<String
         run_id: last.run_id.clone(),
         env: envs.join("+"),
         simulated: runs.iter().any(|r| r.simulated),
+        rehearsal: runs.iter().any(|r| r.rehearsal),
         started: runs.iter().map(|r| r.started).min().unwrap_or(last.started),
         finished: runs
             .iter()
@@ -187,6 +188,7 @@ fn empty_report() -> RunReport {
         run_id: String::new(),
         env: String::new(),
         simulated: false,
+        rehearsal: false,
         started: chrono::DateTime::default(),
         finished: chrono::DateTime::default(),
         today: chrono::NaiveDate::default(),

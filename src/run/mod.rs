@@ -10,6 +10,7 @@ pub mod conclude;
 pub mod exec;
 pub mod expect;
 pub mod plan;
+pub mod rehearse;
 pub mod schedule;
 pub mod setup;
 pub mod spec;
@@ -41,6 +42,11 @@ pub struct SimOptions {
     pub faults: Option<String>,
     pub no_income_im010: bool,
     pub token_lifetime_secs: Option<u64>,
+    /// `dsop-harness rehearse`: a `--env test` run whose URLs all point at the embedded simulator. Marked
+    /// `simulated` and `rehearsal` in every report; never evidence.
+    pub rehearsal: bool,
+    /// The rehearsal's sentences for the report's first page (issuer trust, MP-120, a throw-away key).
+    pub rehearsal_notes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

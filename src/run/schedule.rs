@@ -79,7 +79,7 @@ fn run_started(spec: &Spec, folder: &Folder, env: &Environment) -> Event {
         run_id: folder.run_id.clone(),
         harness_version: crate::VERSION.to_string(),
         env: spec.opts.env.as_str().to_string(),
-        simulated: spec.opts.env == Env::Sim,
+        simulated: spec.opts.env == Env::Sim || spec.opts.sim.rehearsal,
         today: spec.today,
         workbook: crate::model::WorkbookRef {
             path: spec.opts.workbook.display().to_string(),
