@@ -21,6 +21,16 @@ pub enum Note {
     WriteOutcomeUnknownBeforeResume { operation: String },
     /// The case ran past `--case-timeout`.
     CaseTimeout { secs: u64 },
+    /// The case was cut by its time limit (`secs`, planned waits included) at step `step`; `waited_secs` of
+    /// it the harness spent in its own planned waits, the rest was the environment's.
+    CaseCut {
+        secs: u64,
+        step: u32,
+        waited_secs: u64,
+    },
+    /// An expired-token call was accepted `secs` past the token's `exp`: the API's tolerance is longer than
+    /// the harness's wait (`expiry_tolerance_secs`). Not a deviation.
+    ExpiredTokenAccepted { api: String, secs: u64 },
     /// No HTTP answer at all (transport error or timeout).
     NoAnswer { detail: String },
     /// The environment failed (5xx, 429, an agency's own error code); `cause` says what came back.

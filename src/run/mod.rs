@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod setup;
 pub mod spec;
 pub mod verdict;
+pub mod wait;
 
 use crate::config::{Config, Env};
 use crate::events::EventSink;

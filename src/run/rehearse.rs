@@ -268,10 +268,47 @@ pub async fn prepare(
         ));
     }
     let owner = vendor.clone().unwrap_or_else(|| orgnr.clone());
+    let (trust, auth) = client_auth(&c, ro, &mut notes)?;
+    let handle = start_sim(&c, wb, today, ro).await?;
+    handle.register_client(SimClient {
+        client_id,
+        orgnr: owner.clone(),
+        scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
+        auth,
+    });
+    if !ro.no_delegation {
+        match delegation {
+            Delegation::None => {}
+            Delegation::ConsumerOrg => {
+                for s in SCOPES {
+                    handle.register_delegation(&orgnr, &owner, s);
+                }
+            }
+            Delegation::SystemUser => {
+                handle.register_system_user(&orgnr, &owner);
+            }
+        }
+    }
+    overlay(&mut c, handle.urls());
+    Ok(Rehearsal {
+        config: c,
+        sim: Arc::new(handle),
+        trust,
+        notes,
+        _temp: temp,
+    })
+}
+
+/// How the simulator authenticates the configuration's client, and the sentences on its trust.
+fn client_auth(
+    c: &Config,
+    ro: &RehearseOptions,
+    notes: &mut Vec<String>,
+) -> Result<(Trust, ClientAuth), RunError> {
     let key = c.maskinporten.load_key_material().map_err(config_err)?;
-    let (trust, auth) = match &key {
+    Ok(match &key {
         KeyMaterial::Certificate(cert) => {
-            let (trust, der) = certificate_trust(cert, ro.ca.as_deref(), &mut notes)?;
+            let (trust, der) = certificate_trust(cert, ro.ca.as_deref(), notes)?;
             (
                 trust,
                 ClientAuth::X5c {
@@ -295,7 +332,16 @@ pub async fn prepare(
                 },
             )
         }
-    };
+    })
+}
+
+/// The simulator: the workbook's test data, the rehearsal's switches, the user's path templates.
+async fn start_sim(
+    c: &Config,
+    wb: &crate::workbook::Workbook,
+    today: chrono::NaiveDate,
+    ro: &RehearseOptions,
+) -> Result<SimHandle, RunError> {
     let mut sc = SimConfig::new(today);
     sc.testdata = Some(wb.testdata.clone());
     let tol = ro.tolerance_secs.to_string();
@@ -309,29 +355,13 @@ pub async fn prepare(
     }
     let paths = crate::sim::paths::PathTemplates::from_endpoints(&c.endpoints(Env::Test));
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let handle = crate::sim::start_with_paths(sc, addr, paths)
+    crate::sim::start_with_paths(sc, addr, paths)
         .await
-        .map_err(|e| RunError::Environment(e.to_string()))?;
-    handle.register_client(SimClient {
-        client_id,
-        orgnr: owner.clone(),
-        scopes: SCOPES.iter().map(|s| s.to_string()).collect(),
-        auth,
-    });
-    if !ro.no_delegation {
-        match delegation {
-            Delegation::None => {}
-            Delegation::ConsumerOrg => {
-                for s in SCOPES {
-                    handle.register_delegation(&orgnr, &owner, s);
-                }
-            }
-            Delegation::SystemUser => {
-                handle.register_system_user(&orgnr, &owner);
-            }
-        }
-    }
-    let urls = handle.urls().clone();
+        .map_err(|e| RunError::Environment(e.to_string()))
+}
+
+/// `[profile.test]` with every URL at the simulator; path templates, timeouts and tolerances kept.
+fn overlay(c: &mut Config, urls: &crate::sim::SimUrls) {
     let p = c.profile.entry(Env::Test.as_str().to_string()).or_default();
     *p = ProfileConfig {
         maskinporten_issuer: Some(urls.maskinporten_issuer.clone()),
@@ -342,11 +372,4 @@ pub async fn prepare(
         aareg: Some(urls.aareg.clone()),
         ..p.clone()
     };
-    Ok(Rehearsal {
-        config: c,
-        sim: Arc::new(handle),
-        trust,
-        notes,
-        _temp: temp,
-    })
 }
