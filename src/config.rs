@@ -247,6 +247,30 @@ impl Config {
         v.unwrap_or(DEFAULT_EXPIRY_TOLERANCE_SECS)
     }
 
+    /// The first URL of `[profile.<env>]` that is plain `http://` to a host that is not this machine: a
+    /// one-line error naming the key (tokens and personal data never travel unencrypted).
+    pub fn plain_http(&self, env: Env) -> Option<String> {
+        let p = self.profile.get(env.as_str())?;
+        let keys = [
+            ("maskinporten_issuer", &p.maskinporten_issuer),
+            ("token_endpoint", &p.token_endpoint),
+            ("inntekt", &p.inntekt),
+            ("inntektsmottakere", &p.inntektsmottakere),
+            ("tjenestepensjonsavtale", &p.tjenestepensjonsavtale),
+            ("aareg", &p.aareg),
+        ];
+        keys.into_iter().find_map(|(k, v)| {
+            let url = v.as_deref()?;
+            plain_http_remote(url).then(|| {
+                format!(
+                    "[profile.{}] {k} = {url:?}: plain http:// is refused for a host that is not this machine; \
+                     use https://",
+                    env.as_str()
+                )
+            })
+        })
+    }
+
     pub fn timeout(&self, env: Env) -> std::time::Duration {
         std::time::Duration::from_secs(
             self.profile
@@ -255,6 +279,25 @@ impl Config {
                 .unwrap_or(30),
         )
     }
+}
+
+/// True for a plain `http://` URL whose host is not the loopback interface (127.0.0.0/8, ::1, localhost).
+pub fn plain_http_remote(url: &str) -> bool {
+    let Some(rest) = url.get(..7).filter(|s| s.eq_ignore_ascii_case("http://")) else {
+        return false;
+    };
+    let _ = rest;
+    let authority = url[7..].split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
 }
 
 /// A commented configuration template (`dsop-harness init`).

@@ -532,6 +532,9 @@ pub struct RunReport {
     /// True for `dsop-harness rehearse` (then `simulated` too): practice, never evidence.
     #[serde(default)]
     pub rehearsal: bool,
+    /// Per API: seconds past `exp` at which it still accepted a token (a lower bound of its tolerance).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub observed_expiry_tolerance_secs: BTreeMap<String, u64>,
     pub started: DateTime<Utc>,
     pub finished: DateTime<Utc>,
     /// The date the run's months were computed from (`--today`).

@@ -146,6 +146,7 @@ impl Aggregator {
             env: s.env.clone(),
             simulated: s.simulated || s.context.rehearsal,
             rehearsal: s.context.rehearsal,
+            observed_expiry_tolerance_secs: observed_tolerance(&cases),
             started: s.at,
             finished: self.finished.or(self.last_at).unwrap_or(s.at),
             today: s.today,
@@ -185,6 +186,18 @@ impl Aggregator {
         }
         notes
     }
+}
+
+/// Per API, the most seconds past `exp` at which it accepted a token (`Note::ExpiredTokenAccepted`).
+fn observed_tolerance(cases: &[CaseResult]) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for n in cases.iter().flat_map(|c| &c.steps).flat_map(|s| &s.notes) {
+        if let crate::note::Note::ExpiredTokenAccepted { api, secs } = n {
+            let e = out.entry(api.clone()).or_insert(0);
+            *e = (*e).max(*secs);
+        }
+    }
+    out
 }
 
 impl EventSink for Aggregator {

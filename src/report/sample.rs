@@ -436,6 +436,7 @@ pub fn sample_report() -> RunReport {
         env: "sim".into(),
         simulated: true,
         rehearsal: false,
+        observed_expiry_tolerance_secs: Default::default(),
         started: at(0),
         finished: at(75),
         today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default(),
