@@ -132,6 +132,7 @@ impl Aggregator {
                 .position(|id| *id == c.id)
                 .unwrap_or(usize::MAX)
         });
+        let observed = observed_tolerance(&cases);
         for c in &mut cases {
             crate::lang::word_case(c, lang);
         }
@@ -146,7 +147,7 @@ impl Aggregator {
             env: s.env.clone(),
             simulated: s.simulated || s.context.rehearsal,
             rehearsal: s.context.rehearsal,
-            observed_expiry_tolerance_secs: observed_tolerance(&cases),
+            observed_expiry_tolerance_secs: observed,
             started: s.at,
             finished: self.finished.or(self.last_at).unwrap_or(s.at),
             today: s.today,
