@@ -119,6 +119,8 @@ pub enum RunNote {
     Simulated,
     /// `dsop-harness rehearse`: the test-environment run against the embedded simulator.
     Rehearsal,
+    /// `--env test` against an endpoint that is not the agencies' documented test host.
+    UndocumentedEndpoint { name: String, url: String },
     /// What a rehearsal could not rehearse (issuer trust), or what the agencies will refuse (English text).
     RehearsalSetup { text: String },
     /// An Altinn system user was used.

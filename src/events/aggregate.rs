@@ -179,6 +179,26 @@ impl Aggregator {
         } else if s.simulated {
             notes.push(RunNote::Simulated);
         }
+        if s.env == "test" {
+            let d = crate::apis::Endpoints::default();
+            let (issuer, _) =
+                crate::config::Config::default().maskinporten(crate::config::Env::Test);
+            let documented = [
+                issuer,
+                d.inntekt,
+                d.inntektsmottakere,
+                d.tjenestepensjonsavtale,
+                d.aareg,
+            ];
+            for (name, url) in &s.context.base_urls {
+                if !documented.contains(url) {
+                    notes.push(RunNote::UndocumentedEndpoint {
+                        name: name.clone(),
+                        url: url.clone(),
+                    });
+                }
+            }
+        }
         if s.context.delegation == Delegation::SystemUser {
             notes.push(RunNote::SystemUser);
         }

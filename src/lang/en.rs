@@ -117,6 +117,9 @@ pub fn run_note(n: &RunNote) -> String {
                                simulator, not against the agencies. Not evidence for Bits."
                 .into()
         }
+        RunNote::UndocumentedEndpoint { name, url } => {
+            format!("{name}: {url} is not the agency's documented test host")
+        }
         RunNote::RehearsalSetup { text } => format!("Rehearsal: {text}"),
         RunNote::SystemUser => {
             "An Altinn system user was used: not verified against the agencies.".into()

@@ -113,6 +113,9 @@ pub fn run_note(n: &RunNote) -> String {
                                simulatoren, ikke mot etatene. Ikke bevis for Bits."
                 .into()
         }
+        RunNote::UndocumentedEndpoint { name, url } => {
+            format!("{name}: {url} er ikke etatens dokumenterte testadresse")
+        }
         RunNote::RehearsalSetup { text } => format!("Generalprøve: {text}"),
         RunNote::SystemUser => "Systembruker er brukt: ikke verifisert mot etatene.".into(),
         RunNote::Rerun { run_id, dir } => format!(
