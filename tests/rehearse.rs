@@ -62,22 +62,29 @@ fn config(dir: &Path, key: &str, extra: &str) -> PathBuf {
     write(dir, "dsop-harness.toml", text)
 }
 
+/// `rehearse` with 3 s tokens and the simulated APIs' tolerance `tolerance` (seconds).
+fn rehearse_with(cfg: &Path, reports: &Path, tolerance: &str, extra: &[&str]) -> Output {
+    bin()
+        .args([
+            "rehearse",
+            "--token-lifetime",
+            "3",
+            "--tolerance",
+            tolerance,
+        ])
+        .arg("--config")
+        .arg(cfg)
+        .arg("--reports")
+        .arg(reports)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 fn rehearse(cfg: &Path, reports: &Path, extra: &[&str]) -> Output {
-    let mut c = bin();
-    c.args([
-        "rehearse",
-        "--token-lifetime",
-        "3",
-        "--tolerance",
-        "1",
-        "--config",
-    ])
-    .arg(cfg)
-    .arg("--reports")
-    .arg(reports)
-    .args(["--today", "2026-11-26"])
-    .args(extra);
-    c.output().unwrap()
+    let mut all = vec!["--today", "2026-11-26"];
+    all.extend_from_slice(extra);
+    rehearse_with(cfg, reports, "1", &all)
 }
 
 fn results(reports: &Path) -> Value {
@@ -211,21 +218,7 @@ fn a_longer_api_tolerance_gives_a_note_and_no_deviation() {
     let cfg = config(tmp.path(), "", "");
     let reports = tmp.path().join("reports");
     // The simulated APIs accept tokens 30 s past exp; the harness waits 1 s + 2 s past exp.
-    let mut c = bin();
-    c.args([
-        "rehearse",
-        "--token-lifetime",
-        "3",
-        "--tolerance",
-        "30",
-        "--only",
-        "SEC-01",
-        "--config",
-    ])
-    .arg(&cfg)
-    .arg("--reports")
-    .arg(&reports);
-    let o = c.output().unwrap();
+    let o = rehearse_with(&cfg, &reports, "30", &["--only", "SEC-01"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let r = results(&reports);
     let sec = case(&r, "SEC-01");
