@@ -398,7 +398,7 @@ fn ideal(ev: &[Event]) -> (usize, BTreeMap<&'static str, usize>) {
     };
     for c in &plan.cases {
         let n = calls.get(c.id.as_str()).copied().unwrap_or(0);
-        if is_exclusive(c) {
+        if is_exclusive(c, true) {
             close(&mut segment, &mut chain);
             chain += n;
         } else {

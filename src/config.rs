@@ -79,6 +79,10 @@ pub struct ProfileConfig {
     pub timeout_secs: Option<u64>,
     /// NAV has no documented limit; set one here if its gateway needs it.
     pub nav_max_in_flight: Option<usize>,
+    /// Seconds past a token's `exp` Skatteetaten's APIs may still accept it (the harness waits this long).
+    pub expiry_tolerance_secs: Option<u64>,
+    /// The same for NAV's Aa-registeret OTP API (default: `expiry_tolerance_secs`, else 60).
+    pub nav_expiry_tolerance_secs: Option<u64>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -103,6 +107,11 @@ pub enum ConfigError {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// The harness's default expiry tolerance per API (`[profile.*] expiry_tolerance_secs`).
+pub const DEFAULT_EXPIRY_TOLERANCE_SECS: u64 = 60;
+/// Seconds the expired-token cases wait beyond `exp` plus the tolerance (clock differences, rounding).
+pub const EXPIRY_MARGIN_SECS: u64 = 2;
 
 /// The default config file name, looked for in the working directory.
 pub const DEFAULT_FILE: &str = "dsop-harness.toml";
@@ -225,6 +234,43 @@ impl Config {
         (issuer, token)
     }
 
+    /// Seconds past `exp` the harness assumes an API still accepts a token, per API (default 60 each:
+    /// NAV's sister API validates with Spring's 60 s; Skatteetaten's value is unknown). The expired-token
+    /// cases wait past `exp` plus this plus [`EXPIRY_MARGIN_SECS`].
+    pub fn expiry_tolerance_secs(&self, env: Env, api: crate::model::Api) -> u64 {
+        let p = self.profile.get(env.as_str());
+        let all = p.and_then(|p| p.expiry_tolerance_secs);
+        let v = match api {
+            crate::model::Api::AaregOtp => p.and_then(|p| p.nav_expiry_tolerance_secs).or(all),
+            _ => all,
+        };
+        v.unwrap_or(DEFAULT_EXPIRY_TOLERANCE_SECS)
+    }
+
+    /// The first URL of `[profile.<env>]` that is plain `http://` to a host that is not this machine: a
+    /// one-line error naming the key (tokens and personal data never travel unencrypted).
+    pub fn plain_http(&self, env: Env) -> Option<String> {
+        let p = self.profile.get(env.as_str())?;
+        let keys = [
+            ("maskinporten_issuer", &p.maskinporten_issuer),
+            ("token_endpoint", &p.token_endpoint),
+            ("inntekt", &p.inntekt),
+            ("inntektsmottakere", &p.inntektsmottakere),
+            ("tjenestepensjonsavtale", &p.tjenestepensjonsavtale),
+            ("aareg", &p.aareg),
+        ];
+        keys.into_iter().find_map(|(k, v)| {
+            let url = v.as_deref()?;
+            plain_http_remote(url).then(|| {
+                format!(
+                    "[profile.{}] {k} = {url:?}: plain http:// is refused for a host that is not this machine; \
+                     use https://",
+                    env.as_str()
+                )
+            })
+        })
+    }
+
     pub fn timeout(&self, env: Env) -> std::time::Duration {
         std::time::Duration::from_secs(
             self.profile
@@ -233,6 +279,25 @@ impl Config {
                 .unwrap_or(30),
         )
     }
+}
+
+/// True for a plain `http://` URL whose host is not the loopback interface (127.0.0.0/8, ::1, localhost).
+pub fn plain_http_remote(url: &str) -> bool {
+    let Some(rest) = url.get(..7).filter(|s| s.eq_ignore_ascii_case("http://")) else {
+        return false;
+    };
+    let _ = rest;
+    let authority = url[7..].split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !loopback
 }
 
 /// A commented configuration template (`dsop-harness init`).
@@ -484,6 +549,23 @@ pub const KEYS: &[KeyDoc] = &[
         env: None,
         text: "Most NAV calls at once. NAV documents no limit; set one if its gateway needs it. (Skatteetaten's \
                5 calls per API always apply.)",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "expiry_tolerance_secs",
+        kind: "integer (seconds)",
+        default: KeyDefault::Text("60"),
+        env: None,
+        text: "Seconds past a token's exp Skatteetaten's APIs may still accept it (unknown; 60 s is the gateways' \
+               common default). The expired-token cases (SEC-01) wait until exp + this + 2 s before they call.",
+    },
+    KeyDoc {
+        section: "profile",
+        key: "nav_expiry_tolerance_secs",
+        kind: "integer (seconds)",
+        default: KeyDefault::Text("expiry_tolerance_secs, else 60"),
+        env: None,
+        text: "The same for NAV's Aa-registeret OTP API (NAV's sister API accepts 60 s past exp).",
     },
 ];
 

@@ -502,6 +502,12 @@ pub struct RunContext {
     pub months: BTreeMap<String, String>,
     /// The test data the run used: ref -> (type, identifier, tags).
     pub testdata: Vec<TestDataSummary>,
+    /// `dsop-harness rehearse`: the test-environment run against the simulator (never evidence).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rehearsal: bool,
+    /// What the rehearsal could not rehearse, or what the agencies will refuse (issuer trust, MP-120).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rehearsal_notes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -523,6 +529,12 @@ pub struct RunReport {
     pub env: String,
     /// True when the run used the embedded simulator: such a run is not evidence for Bits.
     pub simulated: bool,
+    /// True for `dsop-harness rehearse` (then `simulated` too): practice, never evidence.
+    #[serde(default)]
+    pub rehearsal: bool,
+    /// Per API: seconds past `exp` at which it still accepted a token (a lower bound of its tolerance).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub observed_expiry_tolerance_secs: BTreeMap<String, u64>,
     pub started: DateTime<Utc>,
     pub finished: DateTime<Utc>,
     /// The date the run's months were computed from (`--today`).

@@ -21,6 +21,16 @@ pub enum Note {
     WriteOutcomeUnknownBeforeResume { operation: String },
     /// The case ran past `--case-timeout`.
     CaseTimeout { secs: u64 },
+    /// The case was cut by its time limit (`secs`, planned waits included) at step `step`; `waited_secs` of
+    /// it the harness spent in its own planned waits, the rest was the environment's.
+    CaseCut {
+        secs: u64,
+        step: u32,
+        waited_secs: u64,
+    },
+    /// An expired-token call was accepted `secs` past the token's `exp`: the API's tolerance is longer than
+    /// the harness's wait (`expiry_tolerance_secs`). Not a deviation.
+    ExpiredTokenAccepted { api: String, secs: u64 },
     /// No HTTP answer at all (transport error or timeout).
     NoAnswer { detail: String },
     /// The environment failed (5xx, 429, an agency's own error code); `cause` says what came back.
@@ -107,6 +117,12 @@ impl Note {
 pub enum RunNote {
     /// The run used the embedded simulator.
     Simulated,
+    /// `dsop-harness rehearse`: the test-environment run against the embedded simulator.
+    Rehearsal,
+    /// `--env test` against an endpoint that is not the agencies' documented test host.
+    UndocumentedEndpoint { name: String, url: String },
+    /// What a rehearsal could not rehearse (issuer trust), or what the agencies will refuse (English text).
+    RehearsalSetup { text: String },
     /// An Altinn system user was used.
     SystemUser,
     /// `--rerun-failed` of an earlier run.

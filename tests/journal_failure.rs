@@ -57,6 +57,7 @@ async fn a_failed_journal_write_stops_the_write_and_the_run() {
         env_codes: ENVIRONMENT_CODES.iter().map(|s| s.to_string()).collect(),
         travelled: Default::default(),
         resent_before: Default::default(),
+        waits: Default::default(),
     };
     let r = ex.run_case(tpa01, &mut FullDisk).await;
     assert_eq!(r.status, Status::NotRun, "{r:?}");

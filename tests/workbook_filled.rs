@@ -92,6 +92,8 @@ fn report(simulated: bool) -> RunReport {
         run_id: "run-test".into(),
         env: "sim".into(),
         simulated,
+        rehearsal: false,
+        observed_expiry_tolerance_secs: Default::default(),
         started: Utc.with_ymd_and_hms(2026, 11, 26, 9, 29, 0).unwrap(),
         finished: Utc.with_ymd_and_hms(2026, 11, 26, 9, 35, 0).unwrap(),
         today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),

@@ -71,6 +71,8 @@ fn report() -> RunReport {
         run_id: "run-fixture".into(),
         env: "sim".into(),
         simulated: true,
+        rehearsal: false,
+        observed_expiry_tolerance_secs: Default::default(),
         started: Utc.with_ymd_and_hms(2026, 11, 26, 9, 29, 0).unwrap(),
         finished: Utc.with_ymd_and_hms(2026, 11, 26, 9, 35, 0).unwrap(),
         today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),

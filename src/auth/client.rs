@@ -115,6 +115,8 @@ pub struct MaskinportenClient {
     clock_offset: AtomicI64,
     slots: std::sync::Mutex<HashMap<String, Slot>>,
     fetched: AtomicU32,
+    /// Tokens the cache fetched, per scope (MP-02 in real time, where cases share the cache).
+    cache_fills: std::sync::Mutex<HashMap<String, u32>>,
 }
 
 impl std::fmt::Debug for MaskinportenClient {
@@ -156,7 +158,14 @@ impl MaskinportenClient {
             clock_offset: AtomicI64::new(0),
             slots: std::sync::Mutex::new(HashMap::new()),
             fetched: AtomicU32::new(0),
+            cache_fills: Default::default(),
         }
+    }
+
+    /// How many tokens the cache fetched for `scope` (not counting [`MaskinportenClient::request`] calls).
+    pub fn tokens_fetched_for(&self, scope: &str) -> u32 {
+        let fills = self.cache_fills.lock().unwrap_or_else(|p| p.into_inner());
+        fills.get(scope).copied().unwrap_or(0)
     }
 
     pub fn key(&self) -> &KeyMaterial {
@@ -353,6 +362,12 @@ impl MaskinportenClient {
                 explanation: "Maskinporten answered without an access_token".into(),
             });
         };
+        *self
+            .cache_fills
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(scope.to_string())
+            .or_default() += 1;
         match resp.expires_in.and_then(|e| i64::try_from(e).ok()) {
             Some(exp) if exp > 0 => {
                 *cached = Some(Cached {

@@ -49,6 +49,15 @@ Exit codes:
   3    no deviation, but a selected case ended environment_error (Miljøfeil) or not_run
   130  interrupted (Ctrl-C); finished cases are journalled and reported";
 
+const REHEARSE_HELP: &str = "Examples:
+  dsop-harness rehearse                             your dsop-harness.toml, every URL at a local simulator
+  dsop-harness rehearse --config dsop-harness.toml --ca buypass-test-ca.pem
+  dsop-harness rehearse --no-delegation             the vendor's run without the institution's delegation
+  dsop-harness rehearse --token-lifetime 3 --tolerance 1 --only SEC-01,MP-02
+
+Exit codes: as run (0, 1, 2, 3, 130); 2 also when the preflight fails. A rehearsal is never evidence: its
+reports say so on every page, and verify refuses its bundle without --allow-simulated.";
+
 const VALIDATE_HELP: &str = "Examples:
   dsop-harness validate                             the bundled workbook
   dsop-harness validate -w arbeidsbok.xlsx          your filled-in workbook
@@ -106,6 +115,10 @@ pub enum Command {
     /// Run the workbook's cases and write every report into a new folder under reports/.
     #[command(after_help = RUN_HELP)]
     Run(Box<RunArgs>),
+    /// The --env test run, in real time, with your own configuration, against a local simulator standing in
+    /// for the agencies' test environment (docs/rehearse.md).
+    #[command(after_help = REHEARSE_HELP)]
+    Rehearse(Box<RehearseArgs>),
     /// Read and check a workbook: list its cases and test data and every problem found.
     #[command(after_help = VALIDATE_HELP)]
     Validate(ValidateArgs),
@@ -317,6 +330,62 @@ pub struct RunArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct RehearseArgs {
+    /// Configuration file (default: dsop-harness.toml when present; without one, a throw-away key is made).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// The certificate's issuer (CA certificate, PEM or DER), when the PKCS#12 or chain file does not hold it.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+    /// Leave out the institution's delegation (or system user) to the vendor: the preflight then stops with
+    /// MP-251 and onboarding task B-7, as the test environment would.
+    #[arg(long)]
+    pub no_delegation: bool,
+    /// The simulated Maskinporten's token lifetime (expires_in), in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub token_lifetime: u64,
+    /// Seconds past exp the simulated APIs still accept a token.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub tolerance: u64,
+    /// Extra delay of every simulated API answer, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// The workbook (xlsx). Default: the bundled one.
+    #[arg(long, short = 'w')]
+    pub workbook: Option<PathBuf>,
+    /// The date the run's months are computed from (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub today: Option<chrono::NaiveDate>,
+    /// Where run folders are written.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Report language: nb (Norwegian bokmål) or en.
+    #[arg(long, default_value = "nb", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// Run only these cases (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave out these cases.
+    #[arg(long, value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Run only the mandatory cases.
+    #[arg(long)]
+    pub mandatory_only: bool,
+    /// human (one line per case) or json (the events as JSON lines).
+    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
+    pub format: String,
+    /// Cases in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Time limit per request, in seconds (default: the profile's timeout_secs or 30).
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Time limit per case, in seconds (planned waits come on top).
+    #[arg(long, default_value_t = 300)]
+    pub case_timeout: u64,
+}
+
+#[derive(Args, Debug)]
 pub struct ValidateArgs {
     /// The workbook (xlsx). Default: testcases/integrasjonstest-ajourhold-otp.xlsx here, else the bundled one.
     #[arg(long, short = 'w')]
@@ -436,6 +505,7 @@ pub fn main() -> i32 {
 async fn dispatch(cmd: Command) -> i32 {
     match cmd {
         Command::Run(a) => cmd_run(*a).await,
+        Command::Rehearse(a) => cmd_rehearse(*a).await,
         Command::Validate(a) => cmd_validate(a),
         Command::Simulate(a) => cmd_simulate(a).await,
         Command::Doctor(a) => cmd_doctor(a).await,
@@ -603,6 +673,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
             faults: a.faults,
             no_income_im010: a.sim_im010,
             token_lifetime_secs: None,
+            ..Default::default()
         },
     };
     let (skip_doctor, json) = (a.skip_doctor, a.format == "json");
@@ -631,6 +702,87 @@ async fn cmd_run(a: RunArgs) -> i32 {
     }
     let sink = terminal::Terminal::new(json, color(), terminal::progress_wanted());
     finish_run(run::execute(&spec, Box::new(sink)).await)
+}
+
+async fn cmd_rehearse(a: RehearseArgs) -> i32 {
+    let config = match Config::load(a.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let opts = RunOptions {
+        workbook_is_default: a.workbook.is_none(),
+        mapping: None,
+        resume: None,
+        template: None,
+        jobs: a.jobs,
+        case_timeout: std::time::Duration::from_secs(a.case_timeout),
+        request_timeout: a.timeout.map(std::time::Duration::from_secs),
+        rerun_failed: None,
+        strict_writes: false,
+        capture: false,
+        workbook: workbook_path(a.workbook, &a.reports),
+        env: Env::Test,
+        today: a.today,
+        reports_dir: a.reports,
+        lang: a.lang,
+        mask_ids: false,
+        plan: run::plan::PlanOptions {
+            today: a.today,
+            only: a.only,
+            skip: a.skip,
+            mandatory_only: a.mandatory_only,
+        },
+        allow_prod: false,
+        dry_run: false,
+        config,
+        sim: SimOptions {
+            token_lifetime_secs: Some(a.token_lifetime),
+            rehearsal: true,
+            ..Default::default()
+        },
+    };
+    let mut spec = match run::spec::resolve(opts) {
+        Ok(run::Resolved::Run(spec)) => spec,
+        Ok(other) => return finish_run(Ok(other.outcome())),
+        Err(e) => return finish_run(Err(e)),
+    };
+    spec.warnings.iter().for_each(|w| eprintln!("{w}"));
+    let ro = run::rehearse::RehearseOptions {
+        ca: a.ca,
+        no_delegation: a.no_delegation,
+        token_lifetime_secs: a.token_lifetime,
+        tolerance_secs: a.tolerance,
+        latency_ms: a.latency_ms,
+    };
+    let r = match run::rehearse::prepare(&spec.opts.config, &spec.wb, spec.today, &ro).await {
+        Ok(r) => r,
+        Err(e) => return finish_run(Err(e)),
+    };
+    eprintln!(
+        "rehearsal: the --env test run against a simulator on {} (token lifetime {} s, tolerance {} s)",
+        r.sim.urls().base,
+        a.token_lifetime,
+        a.tolerance
+    );
+    r.notes.iter().for_each(|n| eprintln!("rehearsal: {n}"));
+    spec.opts.config = r.config.clone();
+    spec.opts.sim.rehearsal_notes = r.notes.clone();
+    let o = &spec.opts;
+    let pre = dsop_harness::doctor::preflight(&o.config, Env::Test, &Default::default()).await;
+    let code = if pre.failed() {
+        eprintln!("{}", pre.render_table(o.lang));
+        eprintln!("error: the preflight checks failed (table above): the test environment would refuse this set-up too");
+        exit::USAGE
+    } else {
+        let sink =
+            terminal::Terminal::new(a.format == "json", color(), terminal::progress_wanted());
+        finish_run(run::execute(&spec, Box::new(sink)).await)
+    };
+    r.shutdown().await;
+    code
 }
 
 /// Show a run's warnings and errors; the exit code.

@@ -132,6 +132,7 @@ impl Aggregator {
                 .position(|id| *id == c.id)
                 .unwrap_or(usize::MAX)
         });
+        let observed = observed_tolerance(&cases);
         for c in &mut cases {
             crate::lang::word_case(c, lang);
         }
@@ -144,7 +145,9 @@ impl Aggregator {
             harness_version: s.harness_version.clone(),
             run_id: s.run_id.clone(),
             env: s.env.clone(),
-            simulated: s.simulated,
+            simulated: s.simulated || s.context.rehearsal,
+            rehearsal: s.context.rehearsal,
+            observed_expiry_tolerance_secs: observed,
             started: s.at,
             finished: self.finished.or(self.last_at).unwrap_or(s.at),
             today: s.today,
@@ -165,8 +168,36 @@ impl Aggregator {
                 dir: r.dir.clone(),
             });
         }
-        if s.simulated {
+        if s.context.rehearsal {
+            notes.push(RunNote::Rehearsal);
+            notes.extend(
+                s.context
+                    .rehearsal_notes
+                    .iter()
+                    .map(|t| RunNote::RehearsalSetup { text: t.clone() }),
+            );
+        } else if s.simulated {
             notes.push(RunNote::Simulated);
+        }
+        if s.env == "test" {
+            let d = crate::apis::Endpoints::default();
+            let (issuer, _) =
+                crate::config::Config::default().maskinporten(crate::config::Env::Test);
+            let documented = [
+                issuer,
+                d.inntekt,
+                d.inntektsmottakere,
+                d.tjenestepensjonsavtale,
+                d.aareg,
+            ];
+            for (name, url) in &s.context.base_urls {
+                if !documented.contains(url) {
+                    notes.push(RunNote::UndocumentedEndpoint {
+                        name: name.clone(),
+                        url: url.clone(),
+                    });
+                }
+            }
         }
         if s.context.delegation == Delegation::SystemUser {
             notes.push(RunNote::SystemUser);
@@ -176,6 +207,18 @@ impl Aggregator {
         }
         notes
     }
+}
+
+/// Per API, the most seconds past `exp` at which it accepted a token (`Note::ExpiredTokenAccepted`).
+fn observed_tolerance(cases: &[CaseResult]) -> std::collections::BTreeMap<String, u64> {
+    let mut out = std::collections::BTreeMap::new();
+    for n in cases.iter().flat_map(|c| &c.steps).flat_map(|s| &s.notes) {
+        if let crate::note::Note::ExpiredTokenAccepted { api, secs } = n {
+            let e = out.entry(api.clone()).or_insert(0);
+            *e = (*e).max(*secs);
+        }
+    }
+    out
 }
 
 impl EventSink for Aggregator {

@@ -19,6 +19,25 @@ pub fn note(n: &Note) -> String {
         Note::CaseTimeout { secs } => format!(
             "timeout: the case took more than {secs} s (the environment did not answer in time)"
         ),
+        Note::CaseCut {
+            secs,
+            step,
+            waited_secs,
+        } => {
+            let who = if *waited_secs * 2 >= *secs {
+                "most of the time went to the harness's own planned waits"
+            } else {
+                "most of the time went to waiting for the environment"
+            };
+            format!(
+                "timeout: the case was cut at step {step} after {secs} s; {who} ({waited_secs} s planned waiting). \
+                 Finished steps are kept"
+            )
+        }
+        Note::ExpiredTokenAccepted { api, secs } => format!(
+            "{api} accepted a token {secs} s past exp: the API's tolerance is longer than the harness's wait \
+             (expiry_tolerance_secs). Not a deviation of the institution"
+        ),
         Note::NoAnswer { detail } if detail.is_empty() => "environment error: no response".into(),
         Note::NoAnswer { detail } => format!("environment error: {detail}"),
         Note::EnvironmentFault { cause } => format!("environment error: {}", note(cause)),
@@ -93,6 +112,15 @@ pub fn run_note(n: &RunNote) -> String {
         RunNote::Simulated => {
             "Run against dsop-harness's embedded simulator: not evidence for Bits.".into()
         }
+        RunNote::Rehearsal => {
+            "REHEARSAL (dsop-harness rehearse): the test set-up run against the embedded \
+                               simulator, not against the agencies. Not evidence for Bits."
+                .into()
+        }
+        RunNote::UndocumentedEndpoint { name, url } => {
+            format!("{name}: {url} is not the agency's documented test host")
+        }
+        RunNote::RehearsalSetup { text } => format!("Rehearsal: {text}"),
         RunNote::SystemUser => {
             "An Altinn system user was used: not verified against the agencies.".into()
         }

@@ -18,6 +18,25 @@ pub fn note(n: &Note) -> String {
         Note::CaseTimeout { secs } => format!(
             "tidsavbrudd: testcasen brukte mer enn {secs} s (miljøet svarte ikke i tide)"
         ),
+        Note::CaseCut {
+            secs,
+            step,
+            waited_secs,
+        } => {
+            let who = if *waited_secs * 2 >= *secs {
+                "tiden gikk mest med til harnessens egne planlagte ventetider"
+            } else {
+                "tiden gikk mest med til å vente på miljøet"
+            };
+            format!(
+                "tidsavbrudd: testcasen ble avbrutt i steg {step} etter {secs} s; {who} ({waited_secs} s planlagt \
+                 venting). Fullførte steg er beholdt"
+            )
+        }
+        Note::ExpiredTokenAccepted { api, secs } => format!(
+            "{api} godtok et token {secs} s etter exp: API-ets toleranse er lengre enn harnessens ventetid \
+             (expiry_tolerance_secs). Ikke et avvik hos pensjonsinnretningen"
+        ),
         Note::NoAnswer { detail } if detail.is_empty() => "miljøfeil: ingen respons".into(),
         Note::NoAnswer { detail } => format!("miljøfeil: {detail}"),
         Note::EnvironmentFault { cause } => format!("miljøfeil: {}", note(cause)),
@@ -89,6 +108,15 @@ pub fn run_note(n: &RunNote) -> String {
         RunNote::Simulated => {
             "Kjørt mot dsop-harness sin innebygde simulator: ikke bevis for Bits.".into()
         }
+        RunNote::Rehearsal => {
+            "GENERALPRØVE (dsop-harness rehearse): test-oppsettet kjørt mot den innebygde \
+                               simulatoren, ikke mot etatene. Ikke bevis for Bits."
+                .into()
+        }
+        RunNote::UndocumentedEndpoint { name, url } => {
+            format!("{name}: {url} er ikke etatens dokumenterte testadresse")
+        }
+        RunNote::RehearsalSetup { text } => format!("Generalprøve: {text}"),
         RunNote::SystemUser => "Systembruker er brukt: ikke verifisert mot etatene.".into(),
         RunNote::Rerun { run_id, dir } => format!(
             "Omkjøring av avvik og miljøfeil fra kjøring {run_id} ({dir}). Slå sammen med \

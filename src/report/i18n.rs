@@ -14,6 +14,14 @@ pub fn sim_banner_title(lang: Lang) -> &'static str {
     }
 }
 
+/// The banner's first line (and every page's header text) of a rehearsal (`dsop-harness rehearse`).
+pub fn rehearsal_banner_title(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nb => "GENERALPRØVE MOT SIMULATOR – IKKE BEVIS FOR BITS",
+        Lang::En => "REHEARSAL AGAINST THE SIMULATOR – NOT EVIDENCE FOR BITS",
+    }
+}
+
 /// The body of the simulator banner.
 pub fn sim_banner_text(lang: Lang) -> &'static str {
     match lang {

@@ -83,7 +83,9 @@ pub fn render(report: &RunReport, lang: Lang) -> Result<Vec<u8>, ReportError> {
         .map_err(io_err)?;
 
     let mut name = "DSOP Ajourhold av OTP – integrasjonstest".to_string();
-    if report.simulated {
+    if report.rehearsal {
+        name.push_str(" (GENERALPRØVE)");
+    } else if report.simulated {
         name.push_str(" (SIMULERT)");
     }
     let all: Vec<&CaseResult> = report.cases.iter().collect();
@@ -148,15 +150,21 @@ pub fn render(report: &RunReport, lang: Lang) -> Result<Vec<u8>, ReportError> {
         w.write_event(Event::Start(BytesStart::new("properties")))
             .map_err(io_err)?;
         let simulated = report.simulated.to_string();
+        let rehearsal = report.rehearsal.to_string();
         let mut props: Vec<(&str, &str)> = vec![
             ("env", &report.env),
             ("simulated", &simulated),
+            ("rehearsal", &rehearsal),
             ("harness_version", &report.harness_version),
             ("verdict", report.verdict.label(Lang::En)),
             ("run_id", &report.run_id),
         ];
         if report.simulated {
-            props.push(("simulator_warning", super::i18n::sim_banner_title(lang)));
+            let title = match report.rehearsal {
+                true => super::i18n::rehearsal_banner_title(lang),
+                false => super::i18n::sim_banner_title(lang),
+            };
+            props.push(("simulator_warning", title));
         }
         for (k, v) in props {
             w.write_event(Event::Empty(start(

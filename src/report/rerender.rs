@@ -164,6 +164,8 @@ pub fn merge_runs(runs: &[RunReport], lang: Lang) -> (RunReport, BTreeMap<String
         run_id: last.run_id.clone(),
         env: envs.join("+"),
         simulated: runs.iter().any(|r| r.simulated),
+        rehearsal: runs.iter().any(|r| r.rehearsal),
+        observed_expiry_tolerance_secs: last.observed_expiry_tolerance_secs.clone(),
         started: runs.iter().map(|r| r.started).min().unwrap_or(last.started),
         finished: runs
             .iter()
@@ -187,6 +189,8 @@ fn empty_report() -> RunReport {
         run_id: String::new(),
         env: String::new(),
         simulated: false,
+        rehearsal: false,
+        observed_expiry_tolerance_secs: Default::default(),
         started: chrono::DateTime::default(),
         finished: chrono::DateTime::default(),
         today: chrono::NaiveDate::default(),
@@ -333,7 +337,14 @@ pub fn rerender_with_warnings(
 ) -> Result<(Vec<PathBuf>, Vec<String>), ReportError> {
     let mut runs = vec![load_run(dir, opts.lang)?];
     for d in &opts.merge {
-        runs.push(load_run(d, opts.lang)?);
+        let r = load_run(d, opts.lang)?;
+        if r.rehearsal != runs[0].rehearsal {
+            return Err(input_err(
+                d,
+                "a rehearsal and a test run are never merged into one report: render them separately",
+            ));
+        }
+        runs.push(r);
     }
     // Oldest first, whatever order the folders were given in.
     runs.sort_by_key(|r| r.started);

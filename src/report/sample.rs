@@ -425,6 +425,7 @@ pub fn sample_report() -> RunReport {
         ],
         months,
         testdata,
+        ..Default::default()
     };
 
     let statuses: Vec<Status> = cases.iter().map(|c| c.status).collect();
@@ -434,6 +435,8 @@ pub fn sample_report() -> RunReport {
         run_id: "20261126T090000Z-sim-4f2a".into(),
         env: "sim".into(),
         simulated: true,
+        rehearsal: false,
+        observed_expiry_tolerance_secs: Default::default(),
         started: at(0),
         finished: at(75),
         today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default(),

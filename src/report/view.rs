@@ -854,7 +854,10 @@ impl ReportView {
         ReportView {
             headings: l.headings().to_vec(),
             simulated: report.simulated,
-            banner_title: i18n::sim_banner_title(lang),
+            banner_title: match report.rehearsal {
+                true => i18n::rehearsal_banner_title(lang),
+                false => i18n::sim_banner_title(lang),
+            },
             banner_text: i18n::sim_banner_text(lang),
             subtitle,
             header_text,

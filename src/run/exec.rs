@@ -37,6 +37,8 @@ pub struct Executor {
     pub env_codes: Vec<String>,
     /// Seconds the environment's clock was moved for an expired-token step, to move back after the call.
     pub travelled: std::sync::atomic::AtomicI64,
+    /// Real-time waits, partial cases, observed expiry tolerances, the write gate (`super::wait`).
+    pub waits: super::wait::Waits,
 }
 
 /// Why the run stopped, once it must.
@@ -100,17 +102,32 @@ impl Executor {
             .iter()
             .any(|s| matches!(&s.call, Call::Api(c) if c.is_write()));
         let mut fetched = Vec::new();
+        if self.clock.is_none() {
+            self.prefetch_expired(case).await;
+        }
+        // MP-02 counts the cache's fetches for its scope: in real time other cases share the cache.
+        let scope = case
+            .steps
+            .iter()
+            .find(|s| s.wait_lifetime)
+            .and_then(|s| s.api.scope());
+        let count = || match (scope, &self.clock) {
+            (Some(s), None) => self.mp.tokens_fetched_for(s),
+            _ => self.mp.tokens_fetched(),
+        };
         for st in &case.steps {
-            let before = self.mp.tokens_fetched();
+            let before = count();
             let r = self.run_step(case, st, sink).await;
-            fetched.push(self.mp.tokens_fetched() - before);
+            fetched.push(count() - before);
+            self.waits.step_done(&case.id, &r);
             let stop = r.status != Status::Ok && has_writes && !case.expects_auth_failure;
             steps.push(r);
             if stop {
                 break;
             }
         }
-        token_lifetime_check(case, &mut steps, &fetched);
+        self.waits.take_steps(&case.id);
+        token_lifetime_check(case, &mut steps, &fetched, self.clock.is_none());
         let mut result = case_result(case, steps);
         result.started = Some(started);
         result.finished = Some(Utc::now());
@@ -237,13 +254,14 @@ impl Executor {
 
     async fn credentials(
         &self,
+        case: &PlannedCase,
         st: &PlannedStep,
         fresh: bool,
     ) -> Result<Credentials, crate::auth::AuthError> {
         let scope = st.api.scope().unwrap_or_default();
         match &st.auth {
             AuthMode::None => Ok(Credentials::None),
-            AuthMode::Expired => self.expired_token(st).await,
+            AuthMode::Expired => self.expired_token(case, st).await,
             AuthMode::Normal => {
                 if fresh {
                     self.mp.invalidate(scope).await;
@@ -264,15 +282,24 @@ impl Executor {
     ) {
         let no_retry = case.expects_auth_failure || st.auth != AuthMode::Normal;
         if st.wait_lifetime {
-            self.let_token_lifetime_pass(st).await;
+            self.let_token_lifetime_pass(case, st).await;
         }
         let mut resent = call.is_write() && self.resent_before.contains(&case.id);
         let (first, mut renewed) = (Instant::now(), false);
+        let mut ahead = match st.auth {
+            AuthMode::Expired => self.waits.take_expired(&case.id, st.step),
+            _ => None,
+        };
+        let exp = ahead.as_ref().map(|t| t.exp);
         let mut attempt = 0;
         loop {
             attempt += 1;
             res.attempts = attempt;
-            let creds = match self.credentials(st, renewed && attempt > 1).await {
+            let creds = match ahead.take() {
+                Some(t) => Ok(Credentials::Bearer(t.token)),
+                None => self.credentials(case, st, renewed && attempt > 1).await,
+            };
+            let creds = match creds {
                 Ok(c) => c,
                 Err(e) => return self.no_token(res, &e, false),
             };
@@ -303,7 +330,8 @@ impl Executor {
             ));
             match decision {
                 Decision::Stop => {
-                    return self.api_verdict(st, call, &ex, (attempt, resent, renewed), res)
+                    self.api_verdict(st, call, &ex, (attempt, resent, renewed), res);
+                    return self.expired_accepted(st, &ex, exp, res);
                 }
                 Decision::Retry(d) => tokio::time::sleep(d).await,
                 Decision::Resend(d) => {
@@ -345,6 +373,13 @@ impl Executor {
             self.attempt_started(sink, case, st, attempt, call.method(), call.is_write());
         if journalled.is_err() && call.is_write() {
             return None;
+        }
+        // A write holds exclusivity for its own call (an expired-token write is refused before it writes).
+        let (_shared, _alone);
+        if call.is_write() && st.auth != AuthMode::Expired {
+            _alone = self.waits.gate.write().await;
+        } else {
+            _shared = self.waits.gate.read().await;
         }
         let ex = self
             .api
@@ -394,6 +429,58 @@ impl Executor {
         res.notes = notes;
     }
 
+    /// An expired-token call the API accepted: not an Avvik against the institution (the API's tolerance is
+    /// longer than the harness's wait). The step is ok with a note; the lower bound of the API's tolerance is
+    /// kept for results.json.
+    fn expired_accepted(
+        &self,
+        st: &PlannedStep,
+        ex: &Exchange,
+        exp: Option<Instant>,
+        res: &mut StepResult,
+    ) {
+        let (Some(exp), Some(status)) = (exp, ex.status) else {
+            return;
+        };
+        let accepted = ex.transport.is_none() && status < 500 && status != 401 && status != 403;
+        if st.auth != AuthMode::Expired || res.status != Status::Deviation || !accepted {
+            return;
+        }
+        let secs = Instant::now().saturating_duration_since(exp).as_secs();
+        self.waits.observe(st.api, secs);
+        res.status = Status::Ok;
+        res.notes = vec![Note::ExpiredTokenAccepted {
+            api: st.api.label(crate::model::Lang::En).to_string(),
+            secs,
+        }];
+    }
+
+    /// Real time: every token the case will present expired is obtained first, then one wait until all are
+    /// past `exp` + the API's tolerance + the margin. A token that cannot be had is left to its step.
+    async fn prefetch_expired(&self, case: &PlannedCase) {
+        let mut until: Option<Instant> = None;
+        for st in case.steps.iter().filter(|s| s.auth == AuthMode::Expired) {
+            let scope = st.api.scope().unwrap_or_default();
+            let Ok(t) = self.mp.request(scope).await else {
+                break;
+            };
+            let Some(token) = t.token else {
+                break;
+            };
+            let exp = Instant::now() + Duration::from_secs(t.expires_in.unwrap_or(120));
+            let margin = self.waits.tolerance(st.api) + super::wait::EXPIRY_MARGIN_SECS;
+            let ready = exp + Duration::from_secs(margin);
+            until = Some(until.map_or(ready, |u| u.max(ready)));
+            let t = super::wait::ExpiredToken { token, exp };
+            self.waits.put_expired(&case.id, st.step, t);
+        }
+        if let Some(u) = until {
+            let t0 = Instant::now();
+            tokio::time::sleep_until(tokio::time::Instant::from_std(u)).await;
+            self.waits.add_wait(&case.id, t0.elapsed());
+        }
+    }
+
     /// No token. Maskinporten down or failing is the environment's fault; a refused grant is a set-up
     /// problem of the institution (the case could not be run); a key, certificate or configuration problem
     /// of our own stops the run (`mp01`: the token request was the step itself).
@@ -421,7 +508,7 @@ impl Executor {
 
     /// MP-02: time passes beyond the current token's `expires_in` (the simulator's clock moves and stays
     /// moved; elsewhere we wait), so the client must renew before it sends the next call.
-    async fn let_token_lifetime_pass(&self, st: &PlannedStep) {
+    async fn let_token_lifetime_pass(&self, case: &PlannedCase, st: &PlannedStep) {
         let scope = st.api.scope().unwrap_or_default();
         if self.mp.cached_lifetime(scope).await.is_none() {
             let _ = self.mp.token(scope).await;
@@ -432,13 +519,21 @@ impl Executor {
                 k(secs).await;
                 self.mp.set_clock_offset(self.mp.clock_offset() + secs);
             }
-            None => tokio::time::sleep(Duration::from_secs(secs as u64)).await,
+            None => {
+                tokio::time::sleep(Duration::from_secs(secs as u64)).await;
+                self.waits
+                    .add_wait(&case.id, Duration::from_secs(secs as u64));
+            }
         }
     }
 
     /// A fresh token for the step's scope, then let it outlive its `expires_in` (never a hard-coded 120 s):
     /// the simulator's clock moves forward (and back after the call); elsewhere we wait.
-    async fn expired_token(&self, st: &PlannedStep) -> Result<Credentials, crate::auth::AuthError> {
+    async fn expired_token(
+        &self,
+        case: &PlannedCase,
+        st: &PlannedStep,
+    ) -> Result<Credentials, crate::auth::AuthError> {
         let scope = st.api.scope().unwrap_or_default();
         let t = self.mp.request(scope).await?;
         let token = t.token.ok_or_else(|| crate::auth::AuthError::Refused {
@@ -446,9 +541,10 @@ impl Executor {
             error: "no_token".into(),
             explanation: format!("Maskinporten answered HTTP {} without a token", t.status),
         })?;
-        // Past `exp` plus the APIs' expiry tolerance (NAV's sister API accepts 60 s past `exp`), plus a margin.
-        let secs =
-            t.expires_in.unwrap_or(120) as i64 + crate::sim::DEFAULT_EXPIRY_TOLERANCE_SECS + 5;
+        // Past `exp` plus the API's expiry tolerance (`expiry_tolerance_secs`), plus a margin.
+        let secs = (t.expires_in.unwrap_or(120)
+            + self.waits.tolerance(st.api)
+            + super::wait::EXPIRY_MARGIN_SECS) as i64;
         match &self.clock {
             Some(k) => {
                 k(secs).await;
@@ -456,7 +552,11 @@ impl Executor {
                 self.travelled
                     .store(secs, std::sync::atomic::Ordering::SeqCst);
             }
-            None => tokio::time::sleep(Duration::from_secs(secs as u64)).await,
+            None => {
+                tokio::time::sleep(Duration::from_secs(secs as u64)).await;
+                self.waits
+                    .add_wait(&case.id, Duration::from_secs(secs as u64));
+            }
         }
         Ok(Credentials::Bearer(token))
     }
@@ -560,7 +660,14 @@ fn token_verdict(
 
 /// MP-02: one token reused within its lifetime, a new one fetched before expiry, no 401 caused by expiry.
 /// Only for cases with a `vent=expires_in` step.
-fn token_lifetime_check(case: &PlannedCase, steps: &mut [StepResult], fetched: &[u32]) {
+/// In real time (`shared`) other cases use the same cache: during the wait they may renew the token too, so
+/// more than one renewal is no fault of the client.
+fn token_lifetime_check(
+    case: &PlannedCase,
+    steps: &mut [StepResult],
+    fetched: &[u32],
+    shared: bool,
+) {
     let Some(w) = case.steps.iter().position(|s| s.wait_lifetime) else {
         return;
     };
@@ -578,7 +685,7 @@ fn token_lifetime_check(case: &PlannedCase, steps: &mut [StepResult], fetched: &
     if within > 1 {
         steps[0].status = Status::Deviation;
         steps[0].notes = vec![Note::TokenNotReused, fetched_note];
-    } else if renewed != 1 || s.notes.contains(&Note::RenewedAfter401) {
+    } else if renewed == 0 || (renewed > 1 && !shared) || s.notes.contains(&Note::RenewedAfter401) {
         // Retries of the call itself (a 5xx, a reset) are the environment's, not the token's.
         s.status = Status::Deviation;
         s.notes = vec![Note::TokenNotRenewed, fetched_note];

@@ -11,10 +11,12 @@ pub mod exec;
 pub mod expect;
 pub mod fidelity;
 pub mod plan;
+pub mod rehearse;
 pub mod schedule;
 pub mod setup;
 pub mod spec;
 pub mod verdict;
+pub mod wait;
 
 use crate::config::{Config, Env};
 use crate::events::EventSink;
@@ -42,6 +44,11 @@ pub struct SimOptions {
     pub faults: Option<String>,
     pub no_income_im010: bool,
     pub token_lifetime_secs: Option<u64>,
+    /// `dsop-harness rehearse`: a `--env test` run whose URLs all point at the embedded simulator. Marked
+    /// `simulated` and `rehearsal` in every report; never evidence.
+    pub rehearsal: bool,
+    /// The rehearsal's sentences for the report's first page (issuer trust, MP-120, a throw-away key).
+    pub rehearsal_notes: Vec<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -82,7 +82,7 @@ fn run_started(spec: &Spec, folder: &Folder, env: &Environment) -> Event {
         run_id: folder.run_id.clone(),
         harness_version: crate::VERSION.to_string(),
         env: spec.opts.env.as_str().to_string(),
-        simulated: spec.opts.env == Env::Sim,
+        simulated: spec.opts.env == Env::Sim || spec.opts.sim.rehearsal,
         today: spec.today,
         workbook: crate::model::WorkbookRef {
             path: spec.opts.workbook.display().to_string(),
@@ -138,6 +138,13 @@ fn executor(spec: &Spec, env: &Environment, halt: exec::Halt) -> Executor {
             .filter(|c| unknown_write(spec, &c.id).is_some())
             .map(|c| c.id.clone())
             .collect(),
+        waits: super::wait::Waits {
+            tolerance: crate::model::Api::ALL
+                .iter()
+                .map(|a| (*a, opts.config.expiry_tolerance_secs(opts.env, *a)))
+                .collect(),
+            ..Default::default()
+        },
     }
 }
 
@@ -150,6 +157,10 @@ struct Progress<'a> {
     prior: HashMap<String, Status>,
     interrupted: Arc<AtomicBool>,
     halt: exec::Halt,
+    /// No clock knob: waits are real, and waiting cases run beside the batches.
+    realtime: bool,
+    /// Waiting cases handed to the runner beside the batches.
+    beside: tokio::sync::mpsc::UnboundedSender<usize>,
 }
 
 impl Progress<'_> {
@@ -178,22 +189,121 @@ pub async fn run_cases(
         .filter(|c| c.started.is_some())
         .map(|c| (c.id.clone(), c.status))
         .collect();
+    let (beside, waiting) = tokio::sync::mpsc::unbounded_channel::<usize>();
     let mut p = Progress {
         spec,
         finished: HashMap::new(),
         prior,
+        interrupted: interrupted.clone(),
+        halt: stream.halt.clone(),
+        realtime: env.clock.is_none(),
+        beside,
+    };
+    let ctx = CaseRun {
+        spec,
+        ex: ex.clone(),
+        sink: stream.sink.clone(),
         interrupted,
         halt: stream.halt.clone(),
     };
-    let mut sink = stream.sink.clone();
-    let mut i = 0;
-    while i < spec.plan.cases.len() {
-        let batch = next_batch(&mut p, &mut i, &mut sink)?;
-        for (idx, status) in run_batch(&p, &ex, &stream.sink, batch).await {
-            p.finished.insert(spec.plan.cases[idx].id.clone(), status);
+    // Waiting cases (real time): each runs as soon as the scheduler reaches it, beside the batches, and holds
+    // no --jobs slot.
+    let ctx = &ctx;
+    let beside_run = {
+        use futures_util::StreamExt;
+        futures_util::stream::unfold(
+            waiting,
+            |mut rx| async move { rx.recv().await.map(|i| (i, rx)) },
+        )
+        .map(move |idx| ctx.run(idx))
+        .buffer_unordered(usize::MAX)
+        .collect::<Vec<_>>()
+    };
+    let batches = async move {
+        let mut sink = stream.sink.clone();
+        let mut i = 0;
+        while i < spec.plan.cases.len() {
+            let batch = next_batch(&mut p, &mut i, &mut sink)?;
+            for (idx, status) in run_batch(&p, ctx, batch).await {
+                p.finished.insert(spec.plan.cases[idx].id.clone(), status);
+            }
         }
+        Ok::<(), RunError>(())
+    };
+    let (_, done) = futures_util::future::join(beside_run, batches).await;
+    done
+}
+
+/// What running one case needs (apart from the scheduler's progress).
+struct CaseRun<'a> {
+    spec: &'a Spec,
+    ex: Arc<Executor>,
+    sink: Shared<Fanout>,
+    interrupted: Arc<AtomicBool>,
+    halt: exec::Halt,
+}
+
+impl CaseRun<'_> {
+    /// Run case `idx` under its time limit (`--case-timeout` plus its planned waits); a cut case keeps its
+    /// finished steps. Ends with its `case_finished` event.
+    async fn run(&self, idx: usize) -> (usize, Status) {
+        let case = &self.spec.plan.cases[idx];
+        let mut sk = self.sink.clone();
+        let halted = {
+            let h = self.halt.lock().unwrap_or_else(|p| p.into_inner());
+            h.clone().map(|cause| Note::RunStopped {
+                cause: Box::new(cause),
+            })
+        };
+        let r = if self.interrupted.load(Ordering::SeqCst) {
+            exec::skipped(case, Status::NotRun, Note::Interrupted)
+        } else if let Some(note) = halted {
+            exec::skipped(case, Status::NotRun, note)
+        } else {
+            let planned = match self.ex.clock {
+                Some(_) => std::time::Duration::ZERO,
+                None => {
+                    let lifetime = self.spec.opts.sim.token_lifetime_secs.unwrap_or(120);
+                    self.ex.waits.planned(case, lifetime)
+                }
+            };
+            let limit = self.spec.opts.case_timeout + planned;
+            match tokio::time::timeout(limit, self.ex.run_case(case, &mut sk)).await {
+                Ok(r) => r,
+                Err(_) => self.cut(case, limit),
+            }
+        };
+        let status = r.status;
+        let _ = sk.event(&Event::CaseFinished { result: r });
+        (idx, status)
     }
-    Ok(())
+
+    /// A case past its time limit: its finished steps, and a note on the step that was cut and on who used
+    /// the time.
+    fn cut(&self, case: &PlannedCase, limit: std::time::Duration) -> CaseResult {
+        let steps = self.ex.waits.take_steps(&case.id);
+        let waited = self.ex.waits.waited(&case.id);
+        let secs = limit.as_secs();
+        let note = match (steps.is_empty(), waited.is_zero()) {
+            (true, true) => Note::CaseTimeout { secs },
+            _ => Note::CaseCut {
+                secs,
+                step: case
+                    .steps
+                    .get(steps.len())
+                    .map(|s| s.step)
+                    .unwrap_or(steps.len() as u32 + 1),
+                waited_secs: waited.as_secs(),
+            },
+        };
+        let started = steps.first().and_then(|s| s.started);
+        let mut r = exec::case_result(case, steps);
+        r.status = Status::EnvironmentError;
+        r.notes = vec![note];
+        r.started = started;
+        r.finished = Some(Utc::now());
+        r
+    }
 }
 
 /// The next batch of cases to call, from case `*i` on. Cases decided without a call are journalled on the
@@ -216,8 +326,11 @@ fn next_batch(
             }
             sink.event(&Event::CaseFinished { result: r })
                 .map_err(journal_err)?;
+        } else if p.realtime && super::wait::waits(case) && !is_exclusive(case, false) {
+            // A waiting case runs beside the batches; it holds nothing back.
+            let _ = p.beside.send(*i);
         } else {
-            let exclusive = jobs == 1 || is_exclusive(case);
+            let exclusive = jobs == 1 || is_exclusive(case, !p.realtime);
             if exclusive && !batch.is_empty() {
                 break;
             }
@@ -234,44 +347,12 @@ fn next_batch(
 }
 
 /// Run a batch, at most `--jobs` at once; returns each case's status.
-async fn run_batch(
-    p: &Progress<'_>,
-    ex: &Arc<Executor>,
-    sink: &Shared<Fanout>,
-    batch: Vec<usize>,
-) -> Vec<(usize, Status)> {
+async fn run_batch(p: &Progress<'_>, ctx: &CaseRun<'_>, batch: Vec<usize>) -> Vec<(usize, Status)> {
     use futures_util::StreamExt;
-    let case_timeout = p.spec.opts.case_timeout;
-    futures_util::stream::iter(batch.into_iter().map(|idx| {
-        let (ex, mut sk) = (ex.clone(), sink.clone());
-        let case = &p.spec.plan.cases[idx];
-        let interrupted = p.interrupted.clone();
-        let halted = p.halted();
-        async move {
-            let r = if interrupted.load(Ordering::SeqCst) {
-                exec::skipped(case, Status::NotRun, Note::Interrupted)
-            } else if let Some(note) = halted {
-                exec::skipped(case, Status::NotRun, note)
-            } else {
-                match tokio::time::timeout(case_timeout, ex.run_case(case, &mut sk)).await {
-                    Ok(r) => r,
-                    Err(_) => exec::skipped(
-                        case,
-                        Status::EnvironmentError,
-                        Note::CaseTimeout {
-                            secs: case_timeout.as_secs(),
-                        },
-                    ),
-                }
-            };
-            let status = r.status;
-            let _ = sk.event(&Event::CaseFinished { result: r });
-            (idx, status)
-        }
-    }))
-    .buffer_unordered(p.spec.opts.jobs.max(1))
-    .collect()
-    .await
+    futures_util::stream::iter(batch.into_iter().map(|idx| ctx.run(idx)))
+        .buffer_unordered(p.spec.opts.jobs.max(1))
+        .collect()
+        .await
 }
 
 /// The write of case `id` an interrupted run left with an unknown outcome: its operation and step.
@@ -279,13 +360,18 @@ fn unknown_write<'a>(spec: &'a Spec, id: &str) -> Option<&'a (String, u32)> {
     spec.resume.as_ref()?.state.unknown_writes.get(id)
 }
 
-/// A case that writes, or moves the environment's clock (expired tokens), runs alone.
-pub fn is_exclusive(case: &PlannedCase) -> bool {
+/// A case that writes runs alone; with the clock knob (`clock`), so does a case that moves the clock (expired
+/// tokens, token lifetime, token requests). An expired-token write is refused before it writes: it needs no
+/// exclusivity.
+pub fn is_exclusive(case: &PlannedCase, clock: bool) -> bool {
     case.steps.iter().any(|s| {
-        matches!(&s.call, plan::Call::Api(c) if c.is_write())
-            || s.auth == plan::AuthMode::Expired
-            || s.wait_lifetime
-            || matches!(s.call, plan::Call::Token { .. })
+        let write = matches!(&s.call, plan::Call::Api(c) if c.is_write());
+        (write && s.auth != plan::AuthMode::Expired)
+            || (clock
+                && (write
+                    || s.auth == plan::AuthMode::Expired
+                    || s.wait_lifetime
+                    || matches!(s.call, plan::Call::Token { .. })))
     })
 }
 

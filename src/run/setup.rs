@@ -304,6 +304,8 @@ fn context(spec: &Spec, env: &Environment) -> RunContext {
                 kilde: t.kilde.clone(),
             })
             .collect(),
+        rehearsal: spec.opts.sim.rehearsal,
+        rehearsal_notes: spec.opts.sim.rehearsal_notes.clone(),
     }
 }
 

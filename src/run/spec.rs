@@ -79,6 +79,9 @@ pub fn resolve(mut opts: RunOptions) -> Result<Resolved, RunError> {
         // A bad item is a usage error (exit 2), found before anything starts.
         crate::sim::SimConfig::check_faults(f).map_err(RunError::Config)?;
     }
+    if let Some(line) = plain_http(&opts) {
+        return Err(RunError::Config(line));
+    }
     let rerun_of = match opts.rerun_failed.clone() {
         Some(prev) => match rerun_failed(&mut opts, prev.clone())? {
             Some(r) => Some(r),
@@ -122,6 +125,22 @@ pub fn resolve(mut opts: RunOptions) -> Result<Resolved, RunError> {
     })))
 }
 
+/// Plain `http://` to a host that is not this machine, in the test or prod profile or in `--sim-url`.
+fn plain_http(opts: &RunOptions) -> Option<String> {
+    if let Some(url) = opts.sim.url.as_deref() {
+        if crate::config::plain_http_remote(url) {
+            return Some(format!(
+                "--sim-url {url:?}: plain http:// is refused for a host that is not this machine; use https:// or \
+                 a simulator on 127.0.0.1"
+            ));
+        }
+    }
+    match opts.env {
+        Env::Sim => None,
+        env => opts.config.plain_http(env),
+    }
+}
+
 /// `--rerun-failed DIR`: select that run's deviations and environment errors; `None` when it had none.
 fn rerun_failed(opts: &mut RunOptions, prev: PathBuf) -> Result<Option<RerunOf>, RunError> {
     let path = prev.join(crate::report::RESULTS_JSON);
@@ -139,6 +158,12 @@ fn rerun_failed(opts: &mut RunOptions, prev: PathBuf) -> Result<Option<RerunOf>,
             path.display()
         ))
     })?;
+    if old.rehearsal != opts.sim.rehearsal {
+        return Err(RunError::Config(format!(
+            "{}: a rehearsal and a test run are never mixed: rehearse again instead of --rerun-failed",
+            prev.display()
+        )));
+    }
     let ids: Vec<String> = old
         .cases
         .iter()

@@ -14,6 +14,7 @@ mod inntekt;
 mod inntektsmottakere;
 mod limiter;
 pub(crate) mod maskinporten;
+pub mod paths;
 pub mod rules;
 mod server;
 mod skatteetaten;
@@ -440,6 +441,15 @@ impl Drop for SimHandle {
 
 /// Start the simulator on `addr` (port 0 picks a free port).
 pub async fn start(cfg: SimConfig, addr: SocketAddr) -> Result<SimHandle, SimError> {
+    start_with_paths(cfg, addr, paths::PathTemplates::default()).await
+}
+
+/// [`start`], serving the user's path templates too (`dsop-harness rehearse`).
+pub async fn start_with_paths(
+    cfg: SimConfig,
+    addr: SocketAddr,
+    paths: paths::PathTemplates,
+) -> Result<SimHandle, SimError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| SimError::Bind { addr, source })?;
@@ -451,7 +461,7 @@ pub async fn start(cfg: SimConfig, addr: SocketAddr) -> Result<SimHandle, SimErr
     cfg.sync_switches();
     cfg.take_switches_from_faults().map_err(SimError::Config)?;
     let state = Arc::new(SimState::new(cfg, urls.clone())?);
-    let app = server::router(state.clone());
+    let app = paths.wrap(server::router(state.clone()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
