@@ -131,8 +131,6 @@ fn a_masked_run_leaks_no_id_in_the_bundle_the_simulator_log_and_the_reports() {
 }
 
 #[test]
-#[ignore = "the filled-in workbook (src/workbook/writer.rs) and, after the run pipeline's rework, journal.jsonl \
-            (its run_started event) still hold full ids under --mask-ids"]
 fn every_file_of_a_masked_run_is_masked() {
     let (_tmp, dir) = masked_run();
     let leaks = scan_run_folder(&dir);
