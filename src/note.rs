@@ -121,7 +121,8 @@ pub enum RunNote {
     Rehearsal,
     /// `--env test` against an endpoint that is not the agencies' documented test host.
     UndocumentedEndpoint { name: String, url: String },
-    /// What a rehearsal could not rehearse (issuer trust), or what the agencies will refuse (English text).
+    /// What a rehearsal could not rehearse (issuer trust), or what the agencies will refuse: a key from
+    /// `run::rehearse` (`issuer_trust_not_rehearsed`, `will_be_refused`, `throw_away_key`), worded per language.
     RehearsalSetup { text: String },
     /// An Altinn system user was used.
     SystemUser,

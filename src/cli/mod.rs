@@ -767,7 +767,10 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
         a.token_lifetime,
         a.tolerance
     );
-    r.notes.iter().for_each(|n| eprintln!("rehearsal: {n}"));
+    for n in &r.notes {
+        let note = dsop_harness::note::RunNote::RehearsalSetup { text: n.clone() };
+        eprintln!("{}", dsop_harness::lang::run_note(&note, Lang::En));
+    }
     spec.opts.config = r.config.clone();
     spec.opts.sim.rehearsal_notes = r.notes.clone();
     let o = &spec.opts;

@@ -120,7 +120,20 @@ pub fn run_note(n: &RunNote) -> String {
         RunNote::UndocumentedEndpoint { name, url } => {
             format!("{name}: {url} is not the agency's documented test host")
         }
-        RunNote::RehearsalSetup { text } => format!("Rehearsal: {text}"),
+        RunNote::RehearsalSetup { text } => format!(
+            "Rehearsal: {}",
+            match text.as_str() {
+                "throw_away_key" => {
+                    "no key in the configuration: a throw-away PKCS#12 from a synthetic test CA was used"
+                }
+                "issuer_trust_not_rehearsed" => "issuer trust not rehearsed: neither the PKCS#12 or chain file \
+                                                 nor --ca holds the issuer's certificate, so the simulator trusts \
+                                                 the leaf itself",
+                "will_be_refused" => "the test Maskinporten will refuse this certificate (MP-120): it is \
+                                      self-signed or its issuer is not a Buypass or Commfides test CA",
+                other => other,
+            }
+        ),
         RunNote::SystemUser => {
             "An Altinn system user was used: not verified against the agencies.".into()
         }

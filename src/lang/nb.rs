@@ -116,7 +116,19 @@ pub fn run_note(n: &RunNote) -> String {
         RunNote::UndocumentedEndpoint { name, url } => {
             format!("{name}: {url} er ikke etatens dokumenterte testadresse")
         }
-        RunNote::RehearsalSetup { text } => format!("Generalprøve: {text}"),
+        RunNote::RehearsalSetup { text } => format!(
+            "Generalprøve: {}",
+            match text.as_str() {
+                "throw_away_key" => "ingen nøkkel i konfigurasjonen: en engangs-PKCS#12 (throw-away) fra en \
+                                     syntetisk test-CA ble brukt",
+                "issuer_trust_not_rehearsed" => "tillit gjennom utstederen er ikke prøvd (issuer trust not \
+                                                 rehearsed): verken PKCS#12-filen, kjedefilen eller --ca har \
+                                                 utstederens sertifikat, så simulatoren stoler på selve sertifikatet",
+                "will_be_refused" => "test-Maskinporten vil avvise dette sertifikatet (MP-120): det er \
+                                      selvsignert, eller utstederen er ikke en test-CA fra Buypass eller Commfides",
+                other => other,
+            }
+        ),
         RunNote::SystemUser => "Systembruker er brukt: ikke verifisert mot etatene.".into(),
         RunNote::Rerun { run_id, dir } => format!(
             "Omkjøring av avvik og miljøfeil fra kjøring {run_id} ({dir}). Slå sammen med \

@@ -16,15 +16,14 @@ use crate::sim::{ClientAuth, SimClient, SimConfig, SimHandle};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The sentence for a certificate whose issuer could not be registered.
-pub const ISSUER_TRUST_NOT_REHEARSED: &str =
-    "issuer trust not rehearsed: neither the PKCS#12 or chain file nor --ca \
-     holds the issuer's certificate, so the simulator trusts the leaf itself";
+/// The note for a certificate whose issuer could not be registered (worded per language in `crate::lang`).
+pub const ISSUER_TRUST_NOT_REHEARSED: &str = "issuer_trust_not_rehearsed";
 
-/// The sentence for a self-signed leaf, or one from an issuer on neither issuer list.
-pub const WILL_BE_REFUSED: &str =
-    "the test Maskinporten will refuse this certificate (MP-120): it is self-signed or \
-     its issuer is not a Buypass or Commfides test CA";
+/// The note for a self-signed leaf, or one from an issuer on neither issuer list.
+pub const WILL_BE_REFUSED: &str = "will_be_refused";
+
+/// The note for a rehearsal without a key in the configuration.
+pub const THROW_AWAY_KEY: &str = "throw_away_key";
 
 /// `rehearse`'s own options (the run options are `run`'s).
 #[derive(Clone, Debug)]
@@ -245,9 +244,7 @@ pub async fn prepare(
     let temp = match has_key(&c) {
         true => None,
         false => {
-            notes.push(
-                "no key in the configuration: a throw-away PKCS#12 from a synthetic test CA was used".to_string(),
-            );
+            notes.push(THROW_AWAY_KEY.to_string());
             if c.maskinporten.client_id.is_none() {
                 c.maskinporten.client_id = Some(crate::bootstrap::SIM_CLIENT_ID.into());
             }
