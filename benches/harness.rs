@@ -11,7 +11,9 @@
 //! 3. The bundled suite with 200 ms latency on every API answer (`--switch latency_ms=200`), `--jobs 16`:
 //!    the peak of concurrent calls per Skatteetaten API (`GET /_sim/in-flight`) and the wall next to
 //!    W_ideal = max(longest chain of dependent calls × latency, max over APIs of calls × latency / 5).
-//! 4. The rehearsal: not measured (`rehearse` is not in this build).
+//! 4. The rehearsal in real time (`dsop-harness rehearse`, the bundled suite with 120 s tokens, 60 s expiry
+//!    tolerance and 200 ms latency; 3 s and 1 s with `--quick`): its wall next to the physical minimum
+//!    T_min = token lifetime + tolerance + the harness's 2 s margin + 3 × latency.
 //!
 //! Optional arguments: `--quick` (100 and 1,000 cases, for a smoke run).
 
@@ -585,11 +587,41 @@ fn main() {
         "<= 1.1x W_ideal",
     );
 
-    // 4. The rehearsal.
+    // 4. The rehearsal in real time: SEC-01 waits once past exp + tolerance, everything else runs beside it.
+    let (lifetime, tolerance) = if quick { (3u64, 1u64) } else { (120, 60) };
+    let rdir = tmp.path().join("rehearsal");
+    std::fs::create_dir_all(&rdir).expect("a rehearsal folder");
+    std::fs::write(
+        rdir.join("dsop-harness.toml"),
+        format!(
+            "[profile.test]\nexpiry_tolerance_secs = {tolerance}\nnav_expiry_tolerance_secs = {tolerance}\n"
+        ),
+    )
+    .expect("the rehearsal's configuration");
+    let t0 = Instant::now();
+    let status = Command::new(BIN)
+        .current_dir(&rdir)
+        .args(["rehearse", "--token-lifetime", &lifetime.to_string()])
+        .args(["--tolerance", &tolerance.to_string()])
+        .args(["--latency-ms", &LATENCY_MS.to_string()])
+        .arg("--workbook")
+        .arg(bundled_workbook())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("rehearse runs");
+    let r_wall = t0.elapsed().as_secs_f64();
+    let t_min = (lifetime + tolerance) as f64 + 2.0 + 3.0 * LATENCY_MS as f64 / 1000.0;
     row(
         "4 rehearsal: real-time wall vs T_min",
-        "not yet measured: rehearse not on main".into(),
-        "",
+        format!(
+            "{r_wall:.1} s ({:.2}x T_min {t_min:.1} s; {lifetime} s tokens, {tolerance} s tolerance, \
+             {LATENCY_MS} ms latency; exit {})",
+            r_wall / t_min,
+            status.code().unwrap_or(-1)
+        ),
+        "<= 1.1x T_min",
     );
 
     // The table.
@@ -630,7 +662,15 @@ fn main() {
             "w_ideal_s": (w_ideal * 1000.0).round() / 1000.0,
             "wall_over_ideal": ((out.wall.as_secs_f64() / w_ideal) * 100.0).round() / 100.0,
         },
-        "rehearsal": "not yet measured: rehearse not on main",
+        "rehearsal": {
+            "token_lifetime_s": lifetime,
+            "tolerance_s": tolerance,
+            "latency_ms": LATENCY_MS,
+            "wall_s": (r_wall * 1000.0).round() / 1000.0,
+            "t_min_s": t_min,
+            "wall_over_t_min": ((r_wall / t_min) * 100.0).round() / 100.0,
+            "exit": status.code(),
+        },
     });
     let out_path = std::env::var_os("DSOP_BENCH_OUT")
         .map(PathBuf::from)
