@@ -242,6 +242,20 @@ pub struct VerifyArgs {
     pub allow_simulated: bool,
 }
 
+/// Which of the workbook's cases `run` and `rehearse` run.
+#[derive(Args, Debug, Clone, Default)]
+pub struct CaseSelection {
+    /// Run only these cases (comma-separated ids).
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Leave out these cases.
+    #[arg(long, value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Run only the mandatory cases.
+    #[arg(long)]
+    pub mandatory_only: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The workbook (xlsx). Default: the bundled one.
@@ -262,15 +276,8 @@ pub struct RunArgs {
     /// Mask personal ids in the reports (keep the first 6 digits).
     #[arg(long)]
     pub mask_ids: bool,
-    /// Run only these cases (comma-separated ids).
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Leave out these cases.
-    #[arg(long, value_delimiter = ',')]
-    pub skip: Vec<String>,
-    /// Run only the mandatory cases.
-    #[arg(long)]
-    pub mandatory_only: bool,
+    #[command(flatten)]
+    pub select: CaseSelection,
     /// human (one line per case) or json (the events as JSON lines).
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
@@ -362,15 +369,8 @@ pub struct RehearseArgs {
     /// Report language: nb (Norwegian bokmål) or en.
     #[arg(long, default_value = "nb", value_parser = parse_lang)]
     pub lang: Lang,
-    /// Run only these cases (comma-separated ids).
-    #[arg(long, value_delimiter = ',')]
-    pub only: Vec<String>,
-    /// Leave out these cases.
-    #[arg(long, value_delimiter = ',')]
-    pub skip: Vec<String>,
-    /// Run only the mandatory cases.
-    #[arg(long)]
-    pub mandatory_only: bool,
+    #[command(flatten)]
+    pub select: CaseSelection,
     /// human (one line per case) or json (the events as JSON lines).
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
@@ -661,9 +661,9 @@ async fn cmd_run(a: RunArgs) -> i32 {
         mask_ids: a.mask_ids,
         plan: run::plan::PlanOptions {
             today: a.today,
-            only: a.only,
-            skip: a.skip,
-            mandatory_only: a.mandatory_only,
+            only: a.select.only,
+            skip: a.select.skip,
+            mandatory_only: a.select.mandatory_only,
         },
         allow_prod: a.allow_prod,
         dry_run: a.dry_run,
@@ -731,9 +731,9 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
         mask_ids: false,
         plan: run::plan::PlanOptions {
             today: a.today,
-            only: a.only,
-            skip: a.skip,
-            mandatory_only: a.mandatory_only,
+            only: a.select.only,
+            skip: a.select.skip,
+            mandatory_only: a.select.mandatory_only,
         },
         allow_prod: false,
         dry_run: false,
