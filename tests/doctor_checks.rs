@@ -130,6 +130,7 @@ async fn all_checks_pass_with_a_good_setup() {
         "certificate.expiry",
         "certificate.orgnr",
         "certificate.environment",
+        "certificate.issuer_trust",
         "network.dns.maskinporten",
         "network.tcp.aareg",
         "clock.skew",
@@ -230,7 +231,52 @@ async fn production_certificate_in_test() {
     let f = write_files(&h, cert.key_pem.expose(), &chain_pem(&cert), None, None);
     let r = doctor(&f.config, &opts()).await;
     assert_eq!(status(&r, "certificate.environment"), CheckStatus::Warn);
+    assert!(text_of(&r, "certificate.environment").contains("MP-120"));
     assert_eq!(r.exit_code(), 0, "{}", r.render_table(Default::default()));
+}
+
+/// Doctor says "issuer trust not rehearsed" exactly when `rehearse` does: only the leaf at hand (neither the
+/// chain file nor --ca holds its issuer). A self-signed leaf gets the MP-120 line.
+#[tokio::test(flavor = "multi_thread")]
+async fn issuer_trust_as_the_rehearsal_judges_it() {
+    let h = start_sim().await;
+    let ca = TestCa::generate(TEST_ISSUER).unwrap();
+    let mut cert = valid_cert(&ca, INSTITUTION);
+    cert.chain_der.truncate(1);
+    register(&h, INSTITUTION, &ca, &SCOPES);
+    let f = write_files(&h, cert.key_pem.expose(), &chain_pem(&cert), None, None);
+    let r = doctor(&f.config, &opts()).await;
+    assert_eq!(status(&r, "certificate.issuer_trust"), CheckStatus::Warn);
+    let text = text_of(&r, "certificate.issuer_trust");
+    assert!(
+        text.contains("issuer trust not rehearsed") && text.contains("--ca FILE"),
+        "{text}"
+    );
+    assert_eq!(r.exit_code(), 0, "{}", r.render_table(Default::default()));
+
+    // With --ca the issuer is at hand.
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &ca.cert_pem).unwrap();
+    let o = DoctorOptions {
+        ca: Some(ca_file.clone()),
+        ..opts()
+    };
+    let r = doctor(&f.config, &o).await;
+    assert_eq!(status(&r, "certificate.issuer_trust"), CheckStatus::Pass);
+    assert!(text_of(&r, "certificate.issuer_trust").contains("--ca"));
+
+    // A self-signed leaf (named like a test issuer, so only the self-signing gives it away).
+    let key = dsop_harness::sim::testkit::rsa_key_pem().unwrap();
+    let own = TestCa::generate_with_key(TEST_ISSUER, Secret::new(key.clone())).unwrap();
+    let f = write_files(&h, &key, &own.cert_pem, None, None);
+    let r = doctor(&f.config, &opts()).await;
+    assert_eq!(status(&r, "certificate.issuer_trust"), CheckStatus::Warn);
+    let text = text_of(&r, "certificate.issuer_trust");
+    assert!(
+        text.contains("self-signed") && text.contains("MP-120"),
+        "{text}"
+    );
 }
 
 /// The certificate as a PKCS#12 file (p12-keystore, modern encryption).

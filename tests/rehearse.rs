@@ -160,6 +160,20 @@ fn own_client_pkcs12_without_its_ca_with_and_without_ca_flag() {
     assert!(!results(&reports)["notes"]
         .to_string()
         .contains("issuer trust not rehearsed"));
+    // Doctor says it in the same cases: without --ca, and not with it.
+    let doctor = |extra: &[&str]| {
+        let o = bin()
+            .args(["doctor", "--only", "certificate", "--config"])
+            .arg(&cfg)
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let table = doctor(&[]);
+    assert!(table.contains("issuer trust not rehearsed"), "{table}");
+    let table = doctor(&["--ca", ca_file.to_str().unwrap()]);
+    assert!(!table.contains("issuer trust not rehearsed"), "{table}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub mod cert;
 pub mod client;
 pub mod explain;
 pub mod grant;
+pub mod issuers;
 pub mod load;
 
 pub use cert::{BusinessCert, CertEnvironment, TestCa};

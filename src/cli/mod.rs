@@ -185,6 +185,10 @@ pub struct DoctorArgs {
     /// TOML file with the test and prod certificate issuers (see docs/doctor.md).
     #[arg(long)]
     pub issuers: Option<PathBuf>,
+    /// The issuer's CA certificate (PEM or DER), when neither the PKCS#12 nor the chain file holds it (as for
+    /// rehearse).
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -596,7 +600,10 @@ fn cmd_verify(a: VerifyArgs) -> i32 {
 
 async fn cmd_doctor(a: DoctorArgs) -> i32 {
     use dsop_harness::doctor;
-    let mut opts = doctor::DoctorOptions::default();
+    let mut opts = doctor::DoctorOptions {
+        ca: a.ca,
+        ..Default::default()
+    };
     if !a.only.is_empty() {
         opts.groups = a.only;
     }
@@ -751,7 +758,7 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
     };
     spec.warnings.iter().for_each(|w| eprintln!("{w}"));
     let ro = run::rehearse::RehearseOptions {
-        ca: a.ca,
+        ca: a.ca.clone(),
         no_delegation: a.no_delegation,
         token_lifetime_secs: a.token_lifetime,
         tolerance_secs: a.tolerance,
@@ -774,7 +781,11 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
     spec.opts.config = r.config.clone();
     spec.opts.sim.rehearsal_notes = r.notes.clone();
     let o = &spec.opts;
-    let pre = dsop_harness::doctor::preflight(&o.config, Env::Test, &Default::default()).await;
+    let pre_opts = dsop_harness::doctor::DoctorOptions {
+        ca: a.ca,
+        ..Default::default()
+    };
+    let pre = dsop_harness::doctor::preflight(&o.config, Env::Test, &pre_opts).await;
     let code = if pre.failed() {
         eprintln!("{}", pre.render_table(o.lang));
         eprintln!("error: the preflight checks failed (table above): the test environment would refuse this set-up too");

@@ -6,93 +6,10 @@ use super::{Check, DoctorOptions, Group, Target, Who};
 use crate::auth::{BusinessCert, KeyMaterial};
 use crate::config::Env;
 use crate::secret::Secret;
-use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// Issuer names (substrings of the issuer DN, case-insensitive) that mark a test or a production business
-/// certificate. The defaults are **unverified** (taken from the CAs' naming patterns, not from a signed list):
-/// an issuer on neither list is a warning, not a failure. Override with `--issuers FILE` (TOML with `test = […]`
-/// and `prod = […]`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IssuerList {
-    #[serde(default)]
-    pub test: Vec<String>,
-    #[serde(default)]
-    pub prod: Vec<String>,
-}
-
-impl Default for IssuerList {
-    fn default() -> Self {
-        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect();
-        IssuerList {
-            // Unverified defaults.
-            test: v(&[
-                "Buypass Class 3 Test4",
-                "Buypass Test4",
-                "Commfides Legal Person - G3 - TEST",
-                "Commfides CEG Legal Person - G3 - TEST",
-                "CPN Enterprise-Norwegian SHA256 CA- TEST",
-            ]),
-            prod: v(&[
-                "Buypass Class 3 CA 3",
-                "Buypass Class 3 CA G2",
-                "Commfides Legal Person - G3",
-                "Commfides CEG Legal Person - G3",
-                "CPN Enterprise-Norwegian SHA256 CA- Legal Person",
-            ]),
-        }
-    }
-}
-
-/// What an issuer is, by the list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssuerKind {
-    Test,
-    Prod,
-    Unknown,
-}
-
-impl IssuerList {
-    /// Read a TOML file with `test = […]` and `prod = […]`; a list left out keeps its defaults.
-    pub fn from_file(path: &Path) -> Result<IssuerList, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read it: {e}", path.display()))?;
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Raw {
-            test: Option<Vec<String>>,
-            prod: Option<Vec<String>>,
-        }
-        let raw: Raw = toml::from_str(&text).map_err(|e| {
-            format!(
-                "{}: {e} (expected test = [\"…\"] and prod = [\"…\"])",
-                path.display()
-            )
-        })?;
-        let d = IssuerList::default();
-        Ok(IssuerList {
-            test: raw.test.unwrap_or(d.test),
-            prod: raw.prod.unwrap_or(d.prod),
-        })
-    }
-
-    /// Test names are matched first (production names are often a prefix of the test ones).
-    pub fn classify(&self, issuer_dn: &str) -> IssuerKind {
-        let dn = issuer_dn.to_lowercase();
-        let hit = |xs: &[String]| {
-            xs.iter()
-                .any(|p| !p.trim().is_empty() && dn.contains(&p.to_lowercase()))
-        };
-        if hit(&self.test) {
-            IssuerKind::Test
-        } else if hit(&self.prod) {
-            IssuerKind::Prod
-        } else {
-            IssuerKind::Unknown
-        }
-    }
-}
+use crate::auth::issuers::{read_ca, IssuerTrust};
+pub use crate::auth::issuers::{IssuerKind, IssuerList};
 
 fn ck(id: &str, name: &str) -> Check {
     Check::new(Group::Certificate, format!("certificate.{id}"), name)
@@ -354,7 +271,51 @@ pub fn certificate_checks(
     out.push(expiry(cert, opts));
     out.push(orgnr(t, cert));
     out.push(issuer(t.env, cert, issuers));
+    out.push(issuer_trust(cert, opts, issuers));
     out
+}
+
+/// Whether the issuer's certificate is at hand, so that a rehearsal trusts the certificate through its issuer
+/// as Maskinporten does. The decision is [`IssuerTrust`]'s, the one `rehearse` makes, so doctor says "issuer
+/// trust not rehearsed" exactly when the rehearsal and its report do.
+fn issuer_trust(cert: &BusinessCert, opts: &DoctorOptions, issuers: &IssuerList) -> Check {
+    let c = ck("issuer_trust", "Issuer certificate");
+    let ca = match opts.ca.as_deref().map(read_ca).transpose() {
+        Ok(ca) => ca,
+        Err(e) => {
+            return c.fail(
+                e,
+                "give the issuer's CA certificate (PEM or DER) with --ca FILE",
+                Some(Who::OwnIt),
+            )
+        }
+    };
+    let judged = IssuerTrust::of(&cert.chain_der, ca, issuers);
+    if judged.self_signed {
+        return c.warn(
+            "the certificate is self-signed: the test Maskinporten will refuse it (MP-120)",
+            "use a business certificate (virksomhetssertifikat) from Buypass or Commfides: a test certificate \
+             for test",
+            Some(Who::CertificateIssuer),
+        );
+    }
+    if judged.not_rehearsed() {
+        return c.warn(
+            "issuer trust not rehearsed: neither the PKCS#12 or chain file nor --ca holds the issuer's \
+             certificate, so a rehearsal can register only the certificate itself",
+            "give the issuer's CA certificate with --ca FILE (to doctor and rehearse), or put it in the chain \
+             file (chain_pem) or the PKCS#12 after the certificate",
+            Some(Who::OwnIt),
+        );
+    }
+    let in_file = IssuerTrust::of(&cert.chain_der, None, issuers)
+        .issuer_der
+        .is_some();
+    let from = match opts.ca.as_deref() {
+        Some(p) if !in_file => format!("--ca {}", p.display()),
+        _ => "in the certificate file".to_string(),
+    };
+    c.pass(format!("the issuer's certificate is at hand ({from})"))
 }
 
 fn key_match(cert: &BusinessCert) -> Check {
@@ -490,7 +451,8 @@ fn issuer(env: Env, cert: &BusinessCert, issuers: &IssuerList) -> Check {
         ),
         (IssuerKind::Unknown, _) => c.warn(
             format!(
-                "issuer {} is on neither the test nor the prod list (the built-in lists are unverified)",
+                "issuer {} is on neither the test nor the prod list (the built-in lists are unverified): \
+                 unless it is a genuine Buypass/Commfides CA, the test Maskinporten will refuse it (MP-120)",
                 cert.info.issuer
             ),
             "if this is a genuine Buypass/Commfides issuer, add it with --issuers FILE (docs/doctor.md)",

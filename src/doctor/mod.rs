@@ -280,6 +280,9 @@ pub struct DoctorOptions {
     pub expiry_warning_days: i64,
     /// Fail when the clock differs from Maskinporten's by more than this many seconds.
     pub max_clock_skew_secs: i64,
+    /// `--ca FILE`: the issuer's CA certificate, when neither the PKCS#12 nor the chain file holds it (as for
+    /// `rehearse`).
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl Default for DoctorOptions {
@@ -291,6 +294,7 @@ impl Default for DoctorOptions {
             timeout: Duration::from_secs(10),
             expiry_warning_days: 30,
             max_clock_skew_secs: 10,
+            ca: None,
         }
     }
 }

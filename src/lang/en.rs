@@ -130,7 +130,8 @@ pub fn run_note(n: &RunNote) -> String {
                                                  nor --ca holds the issuer's certificate, so the simulator trusts \
                                                  the leaf itself",
                 "will_be_refused" => "the test Maskinporten will refuse this certificate (MP-120): it is \
-                                      self-signed or its issuer is not a Buypass or Commfides test CA",
+                                      self-signed or its issuer is on neither the test nor the production \
+                                      issuer list",
                 other => other,
             }
         ),

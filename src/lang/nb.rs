@@ -125,7 +125,8 @@ pub fn run_note(n: &RunNote) -> String {
                                                  rehearsed): verken PKCS#12-filen, kjedefilen eller --ca har \
                                                  utstederens sertifikat, så simulatoren stoler på selve sertifikatet",
                 "will_be_refused" => "test-Maskinporten vil avvise dette sertifikatet (MP-120): det er \
-                                      selvsignert, eller utstederen er ikke en test-CA fra Buypass eller Commfides",
+                                      selvsignert, eller utstederen står verken på listen over test- eller \
+                                      produksjonsutstedere",
                 other => other,
             }
         ),

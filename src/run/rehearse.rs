@@ -8,7 +8,8 @@
 //! the agencies: the preflight, the real waits, no clock knob.
 
 use super::RunError;
-use crate::auth::{BusinessCert, CertEnvironment, KeyMaterial, TestCa};
+use crate::auth::issuers::{read_ca, IssuerList, IssuerTrust};
+use crate::auth::{BusinessCert, KeyMaterial, TestCa};
 use crate::config::{Config, Env, ProfileConfig};
 use crate::model::{Delegation, SCOPES};
 use crate::secret::Secret;
@@ -164,58 +165,28 @@ pub fn pkcs12(cert: &BusinessCert, password: &Secret<String>) -> Result<Vec<u8>,
         .map_err(|e| e.to_string())
 }
 
-/// The issuer's certificate in `chain` (DER), when the chain holds it; `None` for a self-signed leaf.
-fn issuer_in_chain(chain: &[Vec<u8>]) -> Option<Vec<u8>> {
-    let (_, leaf) = x509_parser::parse_x509_certificate(chain.first()?).ok()?;
-    let issuer = leaf.issuer().as_raw();
-    chain[1..].iter().find_map(|d| {
-        let (_, c) = x509_parser::parse_x509_certificate(d).ok()?;
-        (c.subject().as_raw() == issuer).then(|| d.clone())
-    })
-}
-
-fn self_signed(der: &[u8]) -> bool {
-    x509_parser::parse_x509_certificate(der)
-        .is_ok_and(|(_, c)| c.subject().as_raw() == c.issuer().as_raw())
-}
-
-/// Read `--ca FILE`: PEM (the first certificate) or DER.
-fn read_ca(path: &Path) -> Result<Vec<u8>, RunError> {
-    let data = std::fs::read(path)
-        .map_err(|e| RunError::Config(format!("--ca {}: cannot read it: {e}", path.display())))?;
-    if let Some(Ok(pem)) = x509_parser::pem::Pem::iter_from_buffer(&data).next() {
-        return Ok(pem.contents);
-    }
-    x509_parser::parse_x509_certificate(&data).map_err(|_| {
-        RunError::Config(format!(
-            "--ca {}: not a certificate (PEM or DER): give the issuer's CA certificate",
-            path.display()
-        ))
-    })?;
-    Ok(data)
-}
-
-/// How the simulator is told to trust `cert`, and the sentences that go with it.
+/// How the simulator is told to trust `cert`, and the sentences that go with it. The decision is
+/// `IssuerTrust`'s, shared with `doctor`, so both say the same in the same cases.
 fn certificate_trust(
     cert: &BusinessCert,
     ca: Option<&Path>,
     notes: &mut Vec<String>,
 ) -> Result<(Trust, Vec<u8>), RunError> {
-    let leaf = cert.chain_der.first().cloned().unwrap_or_default();
-    if self_signed(&leaf) || cert.environment() == CertEnvironment::Unknown {
+    let ca_der = ca.map(read_ca).transpose().map_err(RunError::Config)?;
+    let judged = IssuerTrust::of(&cert.chain_der, ca_der, &IssuerList::default());
+    if judged.will_be_refused() {
         notes.push(WILL_BE_REFUSED.to_string());
     }
-    if self_signed(&leaf) {
-        return Ok((Trust::Issuer, leaf));
+    match judged.issuer_der {
+        Some(der) => Ok((Trust::Issuer, der)),
+        None => {
+            notes.push(ISSUER_TRUST_NOT_REHEARSED.to_string());
+            Ok((
+                Trust::Leaf,
+                cert.chain_der.first().cloned().unwrap_or_default(),
+            ))
+        }
     }
-    if let Some(der) = issuer_in_chain(&cert.chain_der) {
-        return Ok((Trust::Issuer, der));
-    }
-    if let Some(p) = ca {
-        return Ok((Trust::Issuer, read_ca(p)?));
-    }
-    notes.push(ISSUER_TRUST_NOT_REHEARSED.to_string());
-    Ok((Trust::Leaf, leaf))
 }
 
 /// The institution: `[institution] orgnr`, else the workbook's pensjonsinnretning, else the simulator's.
