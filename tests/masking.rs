@@ -71,8 +71,9 @@ fn masked_run() -> (tempfile::TempDir, PathBuf) {
     (tmp, dir)
 }
 
-/// Leaks in every file of the run folder, by file name.
-fn scan_run_folder(dir: &Path) -> Vec<String> {
+/// Leaks in every file of the run folder, by file name (a run's folder has at least 8 files, a rehearsal's,
+/// without the simulator's log, 7).
+fn scan_run_folder(dir: &Path, min_files: usize) -> Vec<String> {
     let ids = personal_ids();
     let mut out = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -80,7 +81,7 @@ fn scan_run_folder(dir: &Path) -> Vec<String> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    assert!(files.len() >= 8, "{files:?}");
+    assert!(files.len() >= min_files, "{files:?}");
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().into_owned();
         leaks(&name, &std::fs::read(&f).unwrap(), &ids, &mut out);
@@ -101,7 +102,7 @@ fn written_elsewhere(leak: &str) -> bool {
 #[test]
 fn a_masked_run_leaks_no_id_in_the_bundle_the_simulator_log_and_the_reports() {
     let (_tmp, dir) = masked_run();
-    let leaks: Vec<String> = scan_run_folder(&dir)
+    let leaks: Vec<String> = scan_run_folder(&dir, 8)
         .into_iter()
         .filter(|l| !written_elsewhere(l))
         .collect();
@@ -133,7 +134,40 @@ fn a_masked_run_leaks_no_id_in_the_bundle_the_simulator_log_and_the_reports() {
 #[test]
 fn every_file_of_a_masked_run_is_masked() {
     let (_tmp, dir) = masked_run();
-    let leaks = scan_run_folder(&dir);
+    let leaks = scan_run_folder(&dir, 8);
+    assert!(leaks.is_empty(), "full personal ids in: {leaks:#?}");
+}
+
+/// `rehearse --mask-ids` means what `run --mask-ids` means: no full personal id in any file of the rehearsal's
+/// folder (3 s tokens, 1 s tolerance, a throw-away key: no configuration of a key needed).
+#[test]
+fn every_file_of_a_masked_rehearsal_is_masked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("dsop-harness.toml");
+    std::fs::write(&cfg, "[profile.test]\nexpiry_tolerance_secs = 1\n").unwrap();
+    let reports = tmp.path().join("reports");
+    let mut cmd = common::harness();
+    for v in [
+        "DSOP_PKCS12",
+        "DSOP_KEY_PEM",
+        "DSOP_CHAIN_PEM",
+        "DSOP_CLIENT_ID",
+        "DSOP_ENV",
+    ] {
+        cmd.env_remove(v);
+    }
+    let (code, text) = common::code_and_text(
+        cmd.args(["rehearse", "--today", "2026-11-26", "--mask-ids"])
+            .args(["--token-lifetime", "3", "--tolerance", "1", "--config"])
+            .arg(&cfg)
+            .arg("--reports")
+            .arg(&reports),
+    );
+    assert_eq!(code, 0, "{text}");
+    let dir = reports.join(std::fs::read_link(reports.join("latest")).unwrap());
+    let results = std::fs::read_to_string(dir.join("results.json")).unwrap();
+    assert!(results.contains("\"rehearsal\": true"), "{results}");
+    let leaks = scan_run_folder(&dir, 7);
     assert!(leaks.is_empty(), "full personal ids in: {leaks:#?}");
 }
 

@@ -220,12 +220,8 @@ pub struct ReportArgs {
     /// Report language: nb (Norwegian bokmål) or en.
     #[arg(long, default_value = "nb", value_parser = parse_lang)]
     pub lang: Lang,
-    /// Mask personal ids in the reports (keep the first 6 digits).
-    #[arg(long)]
-    pub mask_ids: bool,
-    /// Fill this docx (with {{ placeholder }} markers, see docs/reports.md) instead of the built-in layout.
-    #[arg(long)]
-    pub template: Option<PathBuf>,
+    #[command(flatten)]
+    pub style: ReportStyle,
     /// Where to write (default: the folder itself; with several folders, <last folder>/merged).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -260,6 +256,18 @@ pub struct CaseSelection {
     pub mandatory_only: bool,
 }
 
+/// How the reports of `run`, `rehearse` and `report` are written: masked ids, a docx template.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ReportStyle {
+    /// Mask personal ids in the reports (keep the first 6 digits).
+    #[arg(long)]
+    pub mask_ids: bool,
+    /// Fill this docx (e.g. the official Bits report template) where it has `{{ placeholder }}` markers
+    /// (docs/reports.md) instead of the built-in layout.
+    #[arg(long, value_name = "FILE.docx")]
+    pub template: Option<PathBuf>,
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The workbook (xlsx). Default: the bundled one.
@@ -277,9 +285,8 @@ pub struct RunArgs {
     /// Report language: nb (Norwegian bokmål) or en.
     #[arg(long, default_value = "nb", value_parser = parse_lang)]
     pub lang: Lang,
-    /// Mask personal ids in the reports (keep the first 6 digits).
-    #[arg(long)]
-    pub mask_ids: bool,
+    #[command(flatten)]
+    pub style: ReportStyle,
     #[command(flatten)]
     pub select: CaseSelection,
     /// human (one line per case) or json (the events as JSON lines).
@@ -301,9 +308,6 @@ pub struct RunArgs {
     /// Simulator: answer «no income» with IM-010 (the DSOP FAQ) instead of IM-008.
     #[arg(long)]
     pub sim_im010: bool,
-    /// Fill this docx (e.g. the official Bits report template) where it has `{{ placeholder }}` markers.
-    #[arg(long, value_name = "FILE.docx")]
-    pub template: Option<PathBuf>,
     /// Cases in flight at once (the Skatteetaten limit of 5 calls per API still applies).
     #[arg(long, default_value_t = 4)]
     pub jobs: usize,
@@ -373,6 +377,8 @@ pub struct RehearseArgs {
     /// Report language: nb (Norwegian bokmål) or en.
     #[arg(long, default_value = "nb", value_parser = parse_lang)]
     pub lang: Lang,
+    #[command(flatten)]
+    pub style: ReportStyle,
     #[command(flatten)]
     pub select: CaseSelection,
     /// human (one line per case) or json (the events as JSON lines).
@@ -556,8 +562,8 @@ fn cmd_report(a: ReportArgs) -> i32 {
     };
     let opts = dsop_harness::report::RerenderOptions {
         lang: a.lang,
-        mask_ids: a.mask_ids,
-        template: a.template,
+        mask_ids: a.style.mask_ids,
+        template: a.style.template,
         workbook: a.workbook,
         merge: dirs.collect(),
         out: a.out,
@@ -653,7 +659,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
         workbook_is_default,
         mapping: a.mapping,
         resume: a.resume,
-        template: a.template,
+        template: a.style.template,
         jobs: a.jobs,
         case_timeout: std::time::Duration::from_secs(a.case_timeout),
         request_timeout: a.timeout.map(std::time::Duration::from_secs),
@@ -665,7 +671,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
         today: a.today,
         reports_dir: a.reports,
         lang: a.lang,
-        mask_ids: a.mask_ids,
+        mask_ids: a.style.mask_ids,
         plan: run::plan::PlanOptions {
             today: a.today,
             only: a.select.only,
@@ -723,7 +729,7 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
         workbook_is_default: a.workbook.is_none(),
         mapping: None,
         resume: None,
-        template: None,
+        template: a.style.template,
         jobs: a.jobs,
         case_timeout: std::time::Duration::from_secs(a.case_timeout),
         request_timeout: a.timeout.map(std::time::Duration::from_secs),
@@ -735,7 +741,7 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
         today: a.today,
         reports_dir: a.reports,
         lang: a.lang,
-        mask_ids: false,
+        mask_ids: a.style.mask_ids,
         plan: run::plan::PlanOptions {
             today: a.today,
             only: a.select.only,
