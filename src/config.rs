@@ -283,21 +283,24 @@ impl Config {
 
 /// True for a plain `http://` URL whose host is not the loopback interface (127.0.0.0/8, ::1, localhost).
 pub fn plain_http_remote(url: &str) -> bool {
-    let Some(rest) = url.get(..7).filter(|s| s.eq_ignore_ascii_case("http://")) else {
-        return false;
-    };
-    let _ = rest;
-    let authority = url[7..].split(['/', '?', '#']).next().unwrap_or("");
+    url.get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+        && !loopback_url(url)
+}
+
+/// Whether `url`'s host is this machine (`localhost`, 127.0.0.0/8 or `[::1]`), whatever its scheme.
+pub fn loopback_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host_port = authority.rsplit('@').next().unwrap_or("");
     let host = match host_port.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => host_port.split(':').next().unwrap_or(""),
     };
-    let loopback = host.eq_ignore_ascii_case("localhost")
+    host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    !loopback
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A commented configuration template (`dsop-harness init`).

@@ -119,8 +119,14 @@ pub enum RunNote {
     Simulated,
     /// `dsop-harness rehearse`: the test-environment run against the embedded simulator.
     Rehearsal,
-    /// `--env test` against an endpoint that is not the agencies' documented test host.
-    UndocumentedEndpoint { name: String, url: String },
+    /// `--env test` against an endpoint that is not the agencies' documented test host; `loopback` when it
+    /// is this machine (as every endpoint of a rehearsal is).
+    UndocumentedEndpoint {
+        name: String,
+        url: String,
+        #[serde(default)]
+        loopback: bool,
+    },
     /// What a rehearsal could not rehearse (issuer trust), or what the agencies will refuse: a key from
     /// `run::rehearse` (`issuer_trust_not_rehearsed`, `will_be_refused`, `throw_away_key`), worded per language.
     RehearsalSetup { text: String },

@@ -4,6 +4,8 @@
 //! waiting cases pass, an API with a longer tolerance gives a note (no Avvik), a cut case keeps its steps; plain
 //! http to another host is refused. Certificates come from the project's own helpers (no openssl needed).
 
+mod tools;
+
 use dsop_harness::auth::{BusinessCert, TestCa};
 use dsop_harness::bootstrap::SIM_INSTITUTION_ORGNR;
 use dsop_harness::secret::Secret;
@@ -320,4 +322,96 @@ fn the_throw_away_key_without_config_and_plain_http_refused() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--sim-url"), "{}", stderr(&o));
+}
+
+/// Every endpoint of a rehearsal is this machine, and that is stated on the first page of every report:
+/// results.json's notes, the HTML before the case table, the filled-in workbook's summary sheet, and page 1 of
+/// the docx (rendered to PDF with LibreOffice).
+#[test]
+fn a_rehearsal_states_its_loopback_endpoints_on_the_first_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), "", "");
+    let reports = tmp.path().join("reports");
+    let o = rehearse(&cfg, &reports, &["--only", "MP-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dir = reports.join(std::fs::read_link(reports.join("latest")).unwrap());
+    const LOOPBACK: &str = "er denne maskinen (loopback), ikke etatens dokumenterte testadresse";
+    let apis = [
+        "Maskinporten",
+        "Inntekt",
+        "Inntektsmottakere",
+        "Tjenestepensjonsavtale",
+        "Aa-reg OTP",
+    ];
+    // results.json: the list, one note per endpoint.
+    let r = results(&reports);
+    let notes: Vec<&str> = r["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .filter(|n| n.contains(LOOPBACK))
+        .collect();
+    for api in apis {
+        let prefix = format!("{api}: http://127.0.0.1:");
+        assert!(notes.iter().any(|n| n.starts_with(&prefix)), "{notes:?}");
+    }
+    // HTML: before the case table.
+    let html = std::fs::read_to_string(dir.join("rapport.html")).unwrap();
+    let at = html.find(LOOPBACK).expect("the HTML states it");
+    assert!(at < html.find("<section id=\"s7\"").unwrap());
+    // The filled-in workbook's summary sheet.
+    {
+        use calamine::Reader;
+        let xlsx = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("_utfylt.xlsx"))
+            .unwrap();
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
+        let sheet = wb.worksheet_range("Sammendrag").unwrap();
+        let cells: Vec<String> = sheet.cells().map(|(_, _, v)| v.to_string()).collect();
+        assert_eq!(
+            cells.iter().filter(|c| c.contains(LOOPBACK)).count(),
+            apis.len(),
+            "{cells:?}"
+        );
+    }
+    // Page 1 of the docx.
+    if !tools::require_cmd("soffice", "rendering the docx to PDF with LibreOffice")
+        || !tools::require_cmd("pdftotext", "reading the PDF's first page (poppler-utils)")
+    {
+        return;
+    }
+    let docx = dir.join(dsop_harness::report::DOCX);
+    let out = tmp.path().join("pdf");
+    let profile = tmp.path().join("lo-profile");
+    let st = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&out)
+        .arg(&docx)
+        .status()
+        .unwrap();
+    assert!(st.success(), "soffice failed: {st}");
+    let pdf = out.join(dsop_harness::report::DOCX.replace(".docx", ".pdf"));
+    let page1 = Command::new("pdftotext")
+        .args(["-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(page1.status.success());
+    let text = String::from_utf8_lossy(&page1.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for api in apis {
+        let line = format!("{api}: http://127.0.0.1:");
+        assert!(text.contains(&line), "page 1 lacks {line}: {text}");
+    }
+    assert_eq!(text.matches(LOOPBACK).count(), apis.len(), "{text}");
 }

@@ -195,6 +195,7 @@ impl Aggregator {
                     notes.push(RunNote::UndocumentedEndpoint {
                         name: name.clone(),
                         url: url.clone(),
+                        loopback: crate::config::loopback_url(url),
                     });
                 }
             }

@@ -117,9 +117,16 @@ pub fn run_note(n: &RunNote) -> String {
                                simulator, not against the agencies. Not evidence for Bits."
                 .into()
         }
-        RunNote::UndocumentedEndpoint { name, url } => {
-            format!("{name}: {url} is not the agency's documented test host")
-        }
+        RunNote::UndocumentedEndpoint {
+            name,
+            url,
+            loopback,
+        } => match loopback {
+            true => format!(
+                "{name}: {url} is this machine (loopback), not the agency's documented test host"
+            ),
+            false => format!("{name}: {url} is not the agency's documented test host"),
+        },
         RunNote::RehearsalSetup { text } => format!(
             "Rehearsal: {}",
             match text.as_str() {

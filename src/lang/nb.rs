@@ -113,9 +113,16 @@ pub fn run_note(n: &RunNote) -> String {
                                simulatoren, ikke mot etatene. Ikke bevis for Bits."
                 .into()
         }
-        RunNote::UndocumentedEndpoint { name, url } => {
-            format!("{name}: {url} er ikke etatens dokumenterte testadresse")
-        }
+        RunNote::UndocumentedEndpoint {
+            name,
+            url,
+            loopback,
+        } => match loopback {
+            true => format!(
+                "{name}: {url} er denne maskinen (loopback), ikke etatens dokumenterte testadresse"
+            ),
+            false => format!("{name}: {url} er ikke etatens dokumenterte testadresse"),
+        },
         RunNote::RehearsalSetup { text } => format!(
             "Generalprøve: {}",
             match text.as_str() {

@@ -1342,6 +1342,15 @@ fn summary_sheet(report: &RunReport, lang: Lang, xfs: &Xfs, off: u32) -> NewShee
         ),
         None,
     );
+    // The run's notes, as on the docx's and the HTML's first page (a rehearsal, an endpoint that is not
+    // the agencies' documented test host, …).
+    if !report.notes.is_empty() {
+        let t = crate::report::i18n::Labels::for_lang(lang);
+        ws.set(r + 3, 0, Value::Str(t.run_notes.into()), xfs.bold);
+        for (i, n) in report.notes.iter().enumerate() {
+            ws.set(r + 4 + i as u32, 0, Value::Str(n.clone()), None);
+        }
+    }
     ws
 }
 
