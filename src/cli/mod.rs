@@ -1,6 +1,24 @@
 //! The clap front end: parse, build the options, call the library, map the outcome to an exit code.
 //! No logic lives here.
 
+/// Write to stdout like `print!`, without the panic of a closed pipe (`dsop-harness validate | head -1`).
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::cli::stdout::write(format_args!($($t)*))
+    };
+}
+
+/// Write a line to stdout like `println!`, without the panic of a closed pipe.
+macro_rules! outln {
+    () => {
+        $crate::cli::stdout::write(format_args!("\n"))
+    };
+    ($($t:tt)*) => {
+        $crate::cli::stdout::write(format_args!("{}\n", format_args!($($t)*)))
+    };
+}
+
+pub(crate) mod stdout;
 mod terminal;
 
 use clap::{Args, Parser, Subcommand};
@@ -544,9 +562,9 @@ async fn cmd_fidelity(a: FidelityArgs) -> i32 {
 /// Print a checked outcome as JSON (one object) or text; exit 0 when `ok`, else 1.
 fn show_outcome(json: bool, as_json: String, as_text: String, ok: bool) -> i32 {
     if json {
-        println!("{as_json}");
+        outln!("{as_json}");
     } else {
-        print!("{as_text}");
+        out!("{as_text}");
     }
     if ok {
         exit::OK
@@ -574,7 +592,7 @@ fn cmd_report(a: ReportArgs) -> i32 {
                 eprintln!("warning: {w}");
             }
             for f in files {
-                println!("{}", f.display());
+                outln!("{}", f.display());
             }
             exit::OK
         }
@@ -624,9 +642,9 @@ async fn cmd_doctor(a: DoctorArgs) -> i32 {
     }
     let report = doctor::run_from_path(a.config.as_deref(), a.env, &opts).await;
     if a.format == "json" {
-        println!("{}", report.to_json());
+        outln!("{}", report.to_json());
     } else {
-        print!("{}", report.render_table(a.lang));
+        out!("{}", report.render_table(a.lang));
     }
     report.exit_code()
 }
@@ -635,7 +653,7 @@ fn cmd_init(a: InitArgs) -> i32 {
     match dsop_harness::doctor::init(&a.dir, a.force) {
         Ok(files) => {
             for f in files {
-                println!("wrote {}", f.display());
+                outln!("wrote {}", f.display());
             }
             exit::OK
         }
@@ -694,7 +712,7 @@ async fn cmd_run(a: RunArgs) -> i32 {
         Ok(run::Resolved::Run(spec)) => spec,
         Ok(run::Resolved::DryRun { plan, warnings }) => {
             warnings.iter().for_each(|w| eprintln!("{w}"));
-            run::plan_lines(&plan).iter().for_each(|l| println!("{l}"));
+            run::plan_lines(&plan).iter().for_each(|l| outln!("{l}"));
             return exit::OK;
         }
         Ok(other) => return finish_run(Ok(other.outcome())),
@@ -834,7 +852,7 @@ fn cmd_validate(a: ValidateArgs) -> i32 {
         Ok(wb) => wb,
         Err(e) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({ "file": e.file, "problems": e.problems })
                 );
@@ -870,12 +888,12 @@ fn cmd_validate(a: ValidateArgs) -> i32 {
             .iter()
             .map(|t| serde_json::json!({"ref": t.r#ref, "type": t.kind, "identifikator": t.identifikator, "egenskaper": t.egenskaper}))
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"file": path.display().to_string(), "sha256": wb.sha256, "cases": cases, "testdata": td, "problems": problems})
         );
     } else {
-        println!(
+        outln!(
             "{}: {} cases, {} test data rows",
             path.display(),
             wb.cases.len(),
@@ -886,7 +904,7 @@ fn cmd_validate(a: ValidateArgs) -> i32 {
                 .api
                 .map(|a| a.label(Lang::Nb).to_string())
                 .unwrap_or_else(|| c.api_text.clone());
-            println!(
+            outln!(
                 "  {:<8} {:<22} {}{}{}",
                 c.id,
                 api,
@@ -900,7 +918,7 @@ fn cmd_validate(a: ValidateArgs) -> i32 {
             );
         }
         for t in &wb.testdata {
-            println!(
+            outln!(
                 "  {:<10} {:<22} {} {}",
                 t.r#ref,
                 t.kind,
@@ -951,17 +969,17 @@ async fn cmd_simulate(a: SimulateArgs) -> i32 {
         }
     };
     let u = h.urls();
-    println!("dsop-harness simulator (today {today})");
-    println!("  maskinporten issuer     {}", u.maskinporten_issuer);
-    println!("  maskinporten token      {}", u.token_endpoint);
-    println!("  inntekt                 {}", u.inntekt);
-    println!("  inntektsmottakere       {}", u.inntektsmottakere);
-    println!("  tjenestepensjonsavtale  {}", u.tjenestepensjonsavtale);
-    println!("  aareg otp (graphql)     {}", u.aareg);
+    outln!("dsop-harness simulator (today {today})");
+    outln!("  maskinporten issuer     {}", u.maskinporten_issuer);
+    outln!("  maskinporten token      {}", u.token_endpoint);
+    outln!("  inntekt                 {}", u.inntekt);
+    outln!("  inntektsmottakere       {}", u.inntektsmottakere);
+    outln!("  tjenestepensjonsavtale  {}", u.tjenestepensjonsavtale);
+    outln!("  aareg otp (graphql)     {}", u.aareg);
     if !changed.is_empty() {
-        println!("  switches                {}", changed.join(", "));
+        outln!("  switches                {}", changed.join(", "));
     }
-    println!("Press Ctrl-C to stop.");
+    outln!("Press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     h.shutdown().await;
     exit::OK

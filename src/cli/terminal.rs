@@ -88,7 +88,21 @@ impl Terminal {
 }
 
 impl EventSink for Terminal {
+    /// A closed stdout (`run | head -1`) does not stop the run: the lines are dropped, the reports still
+    /// written (see `super::stdout`).
     fn event(&mut self, e: &Event) -> std::io::Result<()> {
+        if super::stdout::closed() {
+            return Ok(());
+        }
+        if let Err(err) = self.show(e) {
+            super::stdout::failed(&err);
+        }
+        Ok(())
+    }
+}
+
+impl Terminal {
+    fn show(&mut self, e: &Event) -> std::io::Result<()> {
         if self.json {
             let line = serde_json::to_string(e).map_err(std::io::Error::other)?;
             return writeln!(std::io::stdout().lock(), "{line}");
