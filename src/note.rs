@@ -13,8 +13,15 @@ pub enum Note {
     Interrupted,
     /// The case writes to Tjenestepensjonsavtale: never run in production.
     ProdWrite,
-    /// The case depends on a case that ended with an environment error.
-    PrerequisiteEnvironmentError { case: String },
+    /// The case depends on a case that ended with an environment error: `cause` is that case's own note (its
+    /// deciding step's, `step`, when it ran), so the reader sees what the environment did.
+    PrerequisiteEnvironmentError {
+        case: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<u32>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        cause: Vec<Note>,
+    },
     /// The case depends on a case that deviated.
     PrerequisiteDeviated { case: String },
     /// A write was sent before an interruption and its answer never came.

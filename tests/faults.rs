@@ -101,3 +101,51 @@ fn faults_end_as_environment_errors_matching_the_simulator_log() {
         }
     }
 }
+
+/// A case skipped because its prerequisite ended Miljøfeil names the fault itself (the prerequisite's own
+/// note), in both languages, in the run's report and in one re-rendered from the journal.
+#[test]
+fn a_skipped_dependant_names_its_prerequisites_fault() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reports = tmp.path().join("reports");
+    let out = harness()
+        .args(["run", "--today", "2026-11-26", "--lang", "en"])
+        .args(["--only", "TPA-01,INN-01", "--timeout", "1"])
+        .args([
+            "--faults",
+            "seed=1,5xx=1@tjenestepensjonsavtale",
+            "--reports",
+        ])
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let dir = reports.join(std::fs::read_link(reports.join("latest")).unwrap());
+    let note = |file: &std::path::Path| {
+        let r: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+        let c = common::case(&r, "INN-01");
+        assert_eq!(c["status"], "environment_error", "{c}");
+        c["note"].as_str().unwrap().to_string()
+    };
+    let en = note(&dir.join("results.json"));
+    assert!(
+        en.starts_with("the prerequisite TPA-01 ended with an environment error: ")
+            && en.contains("500 DAS-001"),
+        "{en}"
+    );
+    // Re-rendered from the journal in bokmål: the typed note is worded again.
+    let nb_dir = tmp.path().join("nb");
+    let out = harness()
+        .arg("report")
+        .arg(&dir)
+        .args(["--lang", "nb", "--out"])
+        .arg(&nb_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let nb = note(&nb_dir.join("results.json"));
+    assert!(
+        nb.starts_with("forutsetningen TPA-01 endte med miljøfeil: ") && nb.contains("500 DAS-001"),
+        "{nb}"
+    );
+}

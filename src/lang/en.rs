@@ -7,8 +7,16 @@ pub fn note(n: &Note) -> String {
         Note::NotSelected => "not selected".into(),
         Note::Interrupted => "interrupted (Ctrl-C) before the case started".into(),
         Note::ProdWrite => "writes to Tjenestepensjonsavtale: never run in production".into(),
-        Note::PrerequisiteEnvironmentError { case } => {
-            format!("the prerequisite {case} ended with an environment error")
+        Note::PrerequisiteEnvironmentError { case, step, cause } => {
+            let mut text = format!("the prerequisite {case} ended with an environment error");
+            if !cause.is_empty() {
+                text.push_str(": ");
+                if let Some(n) = step {
+                    text.push_str(&format!("step {n}: "));
+                }
+                text.push_str(&super::notes(cause, crate::model::Lang::En));
+            }
+            text
         }
         Note::PrerequisiteDeviated { case } => format!("the prerequisite {case} deviated"),
         Note::WriteOutcomeUnknownBeforeResume { operation } => format!(

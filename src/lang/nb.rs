@@ -7,8 +7,16 @@ pub fn note(n: &Note) -> String {
         Note::NotSelected => "ikke valgt".into(),
         Note::Interrupted => "avbrutt (Ctrl-C) før testcasen startet".into(),
         Note::ProdWrite => "skriver til Tjenestepensjonsavtale: kjøres aldri i produksjon".into(),
-        Note::PrerequisiteEnvironmentError { case } => {
-            format!("forutsetningen {case} endte med miljøfeil")
+        Note::PrerequisiteEnvironmentError { case, step, cause } => {
+            let mut text = format!("forutsetningen {case} endte med miljøfeil");
+            if !cause.is_empty() {
+                text.push_str(": ");
+                if let Some(n) = step {
+                    text.push_str(&format!("steg {n}: "));
+                }
+                text.push_str(&super::notes(cause, crate::model::Lang::Nb));
+            }
+            text
         }
         Note::PrerequisiteDeviated { case } => format!("forutsetningen {case} avvek"),
         Note::WriteOutcomeUnknownBeforeResume { operation } => format!(

@@ -153,6 +153,8 @@ struct Progress<'a> {
     spec: &'a Spec,
     /// Verdicts so far, for the prerequisites.
     finished: HashMap<String, Status>,
+    /// The cases' results so far (a prerequisite's own note is carried into its dependants').
+    results: Shared<crate::events::Aggregator>,
     /// Cases the replayed journal says really ran (kept, not repeated).
     prior: HashMap<String, Status>,
     interrupted: Arc<AtomicBool>,
@@ -193,6 +195,7 @@ pub async fn run_cases(
     let mut p = Progress {
         spec,
         finished: HashMap::new(),
+        results: stream.results.clone(),
         prior,
         interrupted: interrupted.clone(),
         halt: stream.halt.clone(),
@@ -406,10 +409,7 @@ fn decide_without_call(case: &PlannedCase, p: &Progress) -> Option<CaseResult> {
     }
     let dep = case.depends_on.as_ref()?;
     let (status, note) = match p.finished.get(dep)? {
-        Status::EnvironmentError => (
-            Status::EnvironmentError,
-            Note::PrerequisiteEnvironmentError { case: dep.clone() },
-        ),
+        Status::EnvironmentError => (Status::EnvironmentError, prerequisite_fault(p, dep)),
         Status::Deviation => (
             Status::NotRun,
             Note::PrerequisiteDeviated { case: dep.clone() },
@@ -417,4 +417,37 @@ fn decide_without_call(case: &PlannedCase, p: &Progress) -> Option<CaseResult> {
         _ => return None,
     };
     Some(exec::skipped(case, status, note))
+}
+
+/// The note of a case whose prerequisite `dep` ended Miljøfeil: with `dep`'s own note (its notes, or its
+/// deciding step's, else what came back), so the reader sees the fault without looking `dep` up.
+fn prerequisite_fault(p: &Progress, dep: &str) -> Note {
+    let results = p.results.lock();
+    let prior = results.cases().iter().rev().find(|c| c.id == dep);
+    let (step, cause) = match prior {
+        Some(c) if !c.notes.is_empty() => (None, c.notes.clone()),
+        Some(c) => match crate::lang::deciding_step(&c.steps) {
+            Some(d) => {
+                let step = (c.steps.len() > 1).then_some(d.step);
+                let cause = match (&d.notes, &d.note, d.actual_http) {
+                    (n, _, _) if !n.is_empty() => n.clone(),
+                    (_, Some(text), _) => vec![Note::Text { text: text.clone() }],
+                    (_, None, Some(http)) => vec![Note::Text {
+                        text: format!("HTTP {http} {}", d.actual_code.as_deref().unwrap_or(""))
+                            .trim_end()
+                            .to_string(),
+                    }],
+                    _ => Vec::new(),
+                };
+                (step, cause)
+            }
+            None => (None, Vec::new()),
+        },
+        None => (None, Vec::new()),
+    };
+    Note::PrerequisiteEnvironmentError {
+        case: dep.to_string(),
+        step,
+        cause,
+    }
 }
