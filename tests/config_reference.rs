@@ -57,3 +57,50 @@ fn committed_page_is_current() {
          and commit it"
     );
 }
+
+/// The PKCS#12 password's variable is named as the code reads it (`DSOP_PKCS12_PASSWORD`) everywhere in the
+/// sources and the docs: no other `DSOP_…PASSWORD` name (the rehearsal's in-process variable aside).
+#[test]
+fn the_password_variable_is_named_as_the_code_reads_it() {
+    fn files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                files(&p, out);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "rs" || x == "md" || x == "toml" || x == "tera")
+            {
+                out.push(p);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut all = vec![root.join("README.md")];
+    for d in ["src", "docs", "templates", "examples"] {
+        if root.join(d).is_dir() {
+            files(&root.join(d), &mut all);
+        }
+    }
+    let re = regex::Regex::new(r"DSOP_[A-Z0-9_]*PASSWORD[A-Z0-9_]*").unwrap();
+    let mut wrong = Vec::new();
+    for f in &all {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            for m in re.find_iter(line) {
+                let name = m.as_str();
+                if name != dsop_harness::config::DEFAULT_PASSWORD_ENV
+                    && name != "DSOP_REHEARSAL_PASSWORD_"
+                {
+                    wrong.push(format!("{}:{}: {name}", f.display(), n + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the password variable is {}:\n{}",
+        dsop_harness::config::DEFAULT_PASSWORD_ENV,
+        wrong.join("\n")
+    );
+}

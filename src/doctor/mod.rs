@@ -272,7 +272,7 @@ pub struct DoctorOptions {
     /// The issuers that tell a test certificate from a production one.
     pub issuers: IssuerList,
     /// Password of an encrypted key (PKCS#8 PEM or PKCS#12). `None`: read the environment variable named by
-    /// `[maskinporten] password_env` (default `DSOP_CERT_PASSWORD`).
+    /// `[maskinporten] password_env` (default `DSOP_PKCS12_PASSWORD`).
     pub password: Option<Secret<String>>,
     /// Connect timeout per host and timeout per call.
     pub timeout: Duration,
