@@ -580,3 +580,118 @@ fn hidden_sheets_merged_cells_and_formulas_in_the_filled_copy() {
     );
     assert_eq!(again.cases[0].steps.len(), 2);
 }
+
+/// A small valid workbook (one case, one test data row) at `path`, with `extra` done to it before saving.
+fn minimal_workbook(path: &std::path::Path, extra: impl FnOnce(&mut rust_xlsxwriter::Workbook)) {
+    let mut x = rust_xlsxwriter::Workbook::new();
+    let ws = x.add_worksheet();
+    ws.set_name("Testcaser").unwrap();
+    let header = [
+        "Testcase-ID",
+        "Steg",
+        "API",
+        "Operasjon",
+        "Inndata",
+        "Forventet HTTP-status",
+    ];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["MP-01", "1", "Maskinporten", "token", "scope=a", "200"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    let ws = x.add_worksheet();
+    ws.set_name("Testdata").unwrap();
+    for (c, h) in ["Ref", "Type", "Identifikator"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["TD-ORG-01", "Arbeidsgiver", "310000108"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    extra(&mut x);
+    x.save(path).unwrap();
+}
+
+/// `docProps/app.xml` of a package: the heading pairs (name, count) and the titles.
+fn app_props(path: &std::path::Path) -> (Vec<(String, usize)>, Vec<String>) {
+    let app = String::from_utf8(parts(path).remove("docProps/app.xml").unwrap()).unwrap();
+    let pair = regex::Regex::new(
+        r"(?s)<vt:variant><vt:lpstr>([^<]*)</vt:lpstr></vt:variant><vt:variant><vt:i4>(\d+)</vt:i4>",
+    )
+    .unwrap();
+    let heads = pair
+        .captures_iter(&app)
+        .map(|c| (c[1].to_string(), c[2].parse().unwrap()))
+        .collect();
+    let titles_xml = app
+        .split("<TitlesOfParts>")
+        .nth(1)
+        .unwrap()
+        .split("</TitlesOfParts>")
+        .next()
+        .unwrap();
+    let size: usize = regex::Regex::new(r#"size="(\d+)""#)
+        .unwrap()
+        .captures(titles_xml)
+        .unwrap()[1]
+        .parse()
+        .unwrap();
+    let titles: Vec<String> = regex::Regex::new(r"<vt:lpstr>([^<]*)</vt:lpstr>")
+        .unwrap()
+        .captures_iter(titles_xml)
+        .map(|c| c[1].replace("&amp;", "&"))
+        .collect();
+    assert_eq!(size, titles.len(), "{app}");
+    (heads, titles)
+}
+
+/// The sheet names of a package, in workbook order.
+fn sheet_names(path: &std::path::Path) -> Vec<String> {
+    let wbx = String::from_utf8(parts(path).remove("xl/workbook.xml").unwrap()).unwrap();
+    regex::Regex::new(r#"<sheet [^>]*name="([^"]*)""#)
+        .unwrap()
+        .captures_iter(&wbx)
+        .map(|c| c[1].to_string())
+        .collect()
+}
+
+/// The filled-in copy's document properties list the sheets the harness added, after the workbook's own and
+/// before its named ranges, with the worksheet count raised to match.
+#[test]
+fn app_xml_lists_the_added_sheets() {
+    // The bundled workbook.
+    let wb = workbook::read(&bundled()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("filled.xlsx");
+    write_filled(&wb, &report(true), &out, Lang::Nb, false).unwrap();
+    let (heads, titles) = app_props(&out);
+    let names = sheet_names(&out);
+    assert!(names.ends_with(&["Avvik".into(), "Sammendrag".into(), "Endringslogg".into()]));
+    assert_eq!(titles, names);
+    assert_eq!(heads[0].1, names.len(), "{heads:?}");
+
+    // A workbook with a named range: its title stays after the sheets.
+    let input = dir.path().join("named.xlsx");
+    minimal_workbook(&input, |x| {
+        x.define_name("Omraade", "=Testdata!$A$1:$C$3").unwrap();
+    });
+    let before = app_props(&input);
+    assert_eq!(before.0.len(), 2, "{before:?}");
+    let wb = workbook::read(&input).unwrap_or_else(|e| panic!("{:#?}", e.problems));
+    let out = dir.path().join("named-filled.xlsx");
+    let mut rep = report(false);
+    rep.cases.clear();
+    write_filled(&wb, &rep, &out, Lang::Nb, false).unwrap();
+    let (heads, titles) = app_props(&out);
+    let names = sheet_names(&out);
+    assert_eq!(heads[0].1, names.len(), "{heads:?}");
+    assert_eq!(heads[1], before.0[1], "{heads:?}");
+    assert_eq!(&titles[..names.len()], names.as_slice());
+    assert_eq!(titles[names.len()..], before.1[2..], "{titles:?}");
+}

@@ -1408,6 +1408,99 @@ fn free_name(base: &str, taken: &[String]) -> String {
         .unwrap_or_else(|| base.to_string())
 }
 
+/// The package's extended document properties (the sheet list Excel shows in File > Info).
+const APP_XML: &str = "docProps/app.xml";
+
+/// Headings Excel (in several languages) and LibreOffice give the worksheets in `HeadingPairs`.
+const WORKSHEET_HEADINGS: [&str; 5] = [
+    "worksheets",
+    "regneark",
+    "arbeidsark",
+    "arbeitsblätter",
+    "feuilles de calcul",
+];
+
+/// `docProps/app.xml` with `added` sheet names after the worksheets in `TitlesOfParts`, and the worksheets'
+/// count in `HeadingPairs` (and the vectors' sizes) raised to match. `None` (the part left as it is) when the
+/// part does not have that shape: no worksheet heading, or counts that do not add up.
+fn app_props_with_sheets(xml: &[u8], added: &[String]) -> Option<Vec<u8>> {
+    let s = std::str::from_utf8(xml).ok()?;
+    let p = r"(?:[A-Za-z0-9_.\-]+:)?";
+    let block = |name: &str| {
+        regex::Regex::new(&format!(r"(?s)<{p}{name}\b[^>]*>.*?</{p}{name}>"))
+            .ok()?
+            .find(s)
+    };
+    let (heads, titles) = (block("HeadingPairs")?, block("TitlesOfParts")?);
+    let pair = regex::Regex::new(&format!(
+        r"(?s)<{p}variant>\s*<{p}lpstr>([^<]*)</{p}lpstr>\s*</{p}variant>\s*<{p}variant>\s*<{p}i4>(\d+)</{p}i4>"
+    ))
+    .ok()?;
+    let pairs: Vec<(String, usize, std::ops::Range<usize>)> = pair
+        .captures_iter(heads.as_str())
+        .filter_map(|c| {
+            let n = c.get(2)?;
+            Some((c[1].to_lowercase(), n.as_str().parse().ok()?, n.range()))
+        })
+        .collect();
+    let k = pairs
+        .iter()
+        .position(|(name, _, _)| WORKSHEET_HEADINGS.contains(&name.trim()))?;
+    let at: usize = pairs[..=k].iter().map(|(_, n, _)| n).sum();
+    let item = regex::Regex::new(&format!(r"(?s)<({p})lpstr>.*?</{p}lpstr>")).ok()?;
+    let items: Vec<regex::Match> = item.find_iter(titles.as_str()).collect();
+    if items.len() != pairs.iter().map(|(_, n, _)| n).sum::<usize>() {
+        return None;
+    }
+    let vt = item
+        .captures(titles.as_str())
+        .map_or(String::new(), |c| c[1].to_string());
+    let insert_at = match items.get(at) {
+        Some(m) => titles.start() + m.start(),
+        None => titles.start() + titles.as_str().rfind(&format!("</{vt}vector>"))?,
+    };
+    let new_items: String = added
+        .iter()
+        .map(|n| format!("<{vt}lpstr>{}</{vt}lpstr>", xml_text(n)))
+        .collect();
+    let size = regex::Regex::new(r#"\bsize="(\d+)""#).ok()?;
+    let bump = |text: &str, by: usize| {
+        size.replace(text, |c: &regex::Captures| {
+            let n: usize = c[1].parse().unwrap_or(0);
+            format!("size=\"{}\"", n + by)
+        })
+        .into_owned()
+    };
+    // Rebuild: …heads (count raised)… titles (size raised, names inserted) …, in document order.
+    let count = &pairs[k];
+    let heads_text = format!(
+        "{}{}{}",
+        &heads.as_str()[..count.2.start],
+        count.1 + added.len(),
+        &heads.as_str()[count.2.end..]
+    );
+    let titles_text = format!(
+        "{}{}{}",
+        &s[titles.start()..insert_at],
+        new_items,
+        &s[insert_at..titles.end()]
+    );
+    let titles_text = bump(&titles_text, added.len());
+    let (first, second) = match heads.start() < titles.start() {
+        true => ((heads.range(), heads_text), (titles.range(), titles_text)),
+        false => ((titles.range(), titles_text), (heads.range(), heads_text)),
+    };
+    let out = format!(
+        "{}{}{}{}{}",
+        &s[..first.0.start],
+        first.1,
+        &s[first.0.end..second.0.start],
+        second.1,
+        &s[second.0.end..]
+    );
+    Some(out.into_bytes())
+}
+
 /// Insert `text` before the first `</…name>` closing tag (any namespace prefix); None when there is none.
 fn insert_before_close(xml: &[u8], name: &str, text: impl Fn(&str) -> String) -> Option<Vec<u8>> {
     let s = std::str::from_utf8(xml).ok()?;
@@ -1615,6 +1708,13 @@ fn fill(
     changed.insert("xl/workbook.xml".into(), wbx);
     changed.insert("xl/_rels/workbook.xml.rels".into(), rels);
     changed.insert("[Content_Types].xml".into(), types);
+    // The document properties list the sheets too (TitlesOfParts, counted in HeadingPairs).
+    if let Some(app) = package::part(&mut zip, APP_XML) {
+        let names: Vec<String> = added.iter().map(|(n, _)| n.clone()).collect();
+        if let Some(x) = app_props_with_sheets(&app, &names) {
+            changed.insert(APP_XML.into(), x);
+        }
+    }
 
     // Write: unchanged parts copied with their compressed bytes, changed and new parts deflated. With
     // masking, every text part is masked too.
