@@ -597,9 +597,16 @@ fn minimal_workbook(path: &std::path::Path, extra: impl FnOnce(&mut rust_xlsxwri
     for (c, h) in header.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
-    for (c, v) in ["MP-01", "1", "Maskinporten", "token", "scope=a", "200"]
-        .iter()
-        .enumerate()
+    for (c, v) in [
+        "MP-01",
+        "1",
+        "Maskinporten",
+        "token",
+        "scope=skatteetaten:inntekt",
+        "200",
+    ]
+    .iter()
+    .enumerate()
     {
         ws.write_string(1, c as u16, *v).unwrap();
     }
@@ -694,4 +701,106 @@ fn app_xml_lists_the_added_sheets() {
     assert_eq!(heads[1], before.0[1], "{heads:?}");
     assert_eq!(&titles[..names.len()], names.as_slice());
     assert_eq!(titles[names.len()..], before.1[2..], "{titles:?}");
+}
+
+/// A workbook that already has sheets named as the ones the harness adds (`Avvik`, `Sammendrag`): the added
+/// sheets get free names (`Avvik (2)`, …), the user's sheets are kept as they were, and `report DIR -w` reads
+/// what the team filled in on the added `Avvik (2)` as well.
+#[test]
+fn sheets_named_as_the_added_ones_are_kept_and_the_added_get_free_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("egen.xlsx");
+    minimal_workbook(&input, |x| {
+        let ws = x.add_worksheet();
+        ws.set_name("Avvik").unwrap();
+        ws.write_string(0, 0, "Vår egen avviksliste").unwrap();
+        ws.write_string(1, 0, "Punkt").unwrap();
+        ws.write_string(2, 0, "Brukerens rad").unwrap();
+        let ws = x.add_worksheet();
+        ws.set_name("Sammendrag").unwrap();
+        ws.write_string(0, 0, "Brukerens sammendrag").unwrap();
+    });
+    let reports = dir.path().join("reports");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dsop-harness"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["run", "--today", "2026-11-26", "--workbook"])
+        .arg(&input)
+        .arg("--reports")
+        .arg(&reports)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let run = reports.join(std::fs::read_link(reports.join("latest")).unwrap());
+    let filled = run.join("egen_utfylt.xlsx");
+    assert_eq!(
+        sheet_names(&filled),
+        [
+            "Testcaser",
+            "Testdata",
+            "Avvik",
+            "Sammendrag",
+            "Avvik (2)",
+            "Sammendrag (2)",
+            "Endringslogg"
+        ]
+    );
+    // The user's sheets, cell for cell.
+    assert_eq!(
+        sheet_text(&filled, "Avvik"),
+        [
+            vec!["Vår egen avviksliste".to_string()],
+            vec!["Punkt".into()],
+            vec!["Brukerens rad".into()]
+        ]
+    );
+    assert_eq!(
+        sheet_text(&filled, "Sammendrag"),
+        [vec!["Brukerens sammendrag".to_string()]]
+    );
+    assert!(sheet_text(&filled, "Sammendrag (2)")
+        .iter()
+        .flatten()
+        .any(|c| c == "Totalt"));
+    assert_eq!(app_props(&filled).1, sheet_names(&filled));
+
+    // The team fills in Tiltak on the added sheet; its own Avvik sheet stays as it was.
+    let team = dir.path().join("team.xlsx");
+    {
+        let mut x = rust_xlsxwriter::Workbook::new();
+        let ws = x.add_worksheet();
+        ws.set_name("Avvik").unwrap();
+        ws.write_string(0, 0, "Vår egen avviksliste").unwrap();
+        let ws = x.add_worksheet();
+        ws.set_name("Avvik (2)").unwrap();
+        for (c, h) in ["Testcase-ID", "Tiltak", "Ansvarlig"].iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (c, v) in ["MP-01", "Nytt sertifikat bestilt", "Kari Nordmann"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, c as u16, *v).unwrap();
+        }
+        x.save(&team).unwrap();
+    }
+    let human = dsop_harness::report::rerender::read_workbook_human(&team).unwrap();
+    let mp01 = &human.deviations["MP-01"];
+    assert_eq!(mp01.measure, "Nytt sertifikat bestilt");
+    assert_eq!(mp01.responsible, "Kari Nordmann");
+    // `report DIR -w` re-renders from the journal, the filled-in workbook included, with the same names.
+    let again = dir.path().join("again");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dsop-harness"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("report")
+        .arg(&run)
+        .arg("-w")
+        .arg(&team)
+        .arg("--out")
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let refilled = again.join("egen_utfylt.xlsx");
+    assert_eq!(sheet_names(&refilled), sheet_names(&filled));
+    assert_eq!(sheet_text(&refilled, "Avvik"), sheet_text(&filled, "Avvik"));
 }
