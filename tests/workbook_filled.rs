@@ -487,19 +487,7 @@ fn hidden_sheets_merged_cells_and_formulas_in_the_filled_copy() {
     let input = dir.path().join("quirks.xlsx");
     {
         let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.set_name("Testcaser").unwrap();
-        let header = [
-            "Testcase-ID",
-            "Steg",
-            "API",
-            "Operasjon",
-            "Inndata",
-            "Forventet HTTP-status",
-        ];
-        for (c, h) in header.iter().enumerate() {
-            ws.write_string(0, c as u16, *h).unwrap();
-        }
+        let ws = testcaser_sheet(&mut wb);
         let f = rust_xlsxwriter::Format::new();
         ws.merge_range(1, 0, 2, 0, "MP-01", &f).unwrap();
         ws.merge_range(1, 2, 2, 2, "Maskinporten", &f).unwrap();
@@ -581,10 +569,9 @@ fn hidden_sheets_merged_cells_and_formulas_in_the_filled_copy() {
     assert_eq!(again.cases[0].steps.len(), 2);
 }
 
-/// A small valid workbook (one case, one test data row) at `path`, with `extra` done to it before saving.
-fn minimal_workbook(path: &std::path::Path, extra: impl FnOnce(&mut rust_xlsxwriter::Workbook)) {
-    let mut x = rust_xlsxwriter::Workbook::new();
-    let ws = x.add_worksheet();
+/// A `Testcaser` sheet with its header row.
+fn testcaser_sheet(wb: &mut rust_xlsxwriter::Workbook) -> &mut rust_xlsxwriter::Worksheet {
+    let ws = wb.add_worksheet();
     ws.set_name("Testcaser").unwrap();
     let header = [
         "Testcase-ID",
@@ -597,6 +584,13 @@ fn minimal_workbook(path: &std::path::Path, extra: impl FnOnce(&mut rust_xlsxwri
     for (c, h) in header.iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
+    ws
+}
+
+/// A small valid workbook (one case, one test data row) at `path`, with `extra` done to it before saving.
+fn minimal_workbook(path: &std::path::Path, extra: impl FnOnce(&mut rust_xlsxwriter::Workbook)) {
+    let mut x = rust_xlsxwriter::Workbook::new();
+    let ws = testcaser_sheet(&mut x);
     for (c, v) in [
         "MP-01",
         "1",

@@ -7,17 +7,12 @@ pub fn note(n: &Note) -> String {
         Note::NotSelected => "not selected".into(),
         Note::Interrupted => "interrupted (Ctrl-C) before the case started".into(),
         Note::ProdWrite => "writes to Tjenestepensjonsavtale: never run in production".into(),
-        Note::PrerequisiteEnvironmentError { case, step, cause } => {
-            let mut text = format!("the prerequisite {case} ended with an environment error");
-            if !cause.is_empty() {
-                text.push_str(": ");
-                if let Some(n) = step {
-                    text.push_str(&format!("step {n}: "));
-                }
-                text.push_str(&super::notes(cause, crate::model::Lang::En));
-            }
-            text
-        }
+        Note::PrerequisiteEnvironmentError { case, step, cause } => super::with_cause(
+            format!("the prerequisite {case} ended with an environment error"),
+            *step,
+            cause,
+            crate::model::Lang::En,
+        ),
         Note::PrerequisiteDeviated { case } => format!("the prerequisite {case} deviated"),
         Note::WriteOutcomeUnknownBeforeResume { operation } => format!(
             "{operation} was sent before the interruption but its answer never came: the outcome is unknown and \
@@ -125,16 +120,10 @@ pub fn run_note(n: &RunNote) -> String {
                                simulator, not against the agencies. Not evidence for Bits."
                 .into()
         }
-        RunNote::UndocumentedEndpoint {
-            name,
-            url,
-            loopback,
-        } => match loopback {
-            true => format!(
-                "{name}: {url} is this machine (loopback), not the agency's documented test host"
-            ),
-            false => format!("{name}: {url} is not the agency's documented test host"),
-        },
+        RunNote::UndocumentedEndpoint { name, url, loopback } => {
+            let what = ["is not", "is this machine (loopback), not"][usize::from(*loopback)];
+            format!("{name}: {url} {what} the agency's documented test host")
+        }
         RunNote::RehearsalSetup { text } => format!(
             "Rehearsal: {}",
             match text.as_str() {

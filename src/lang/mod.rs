@@ -38,6 +38,16 @@ fn step_prefix(step: u32, lang: Lang) -> String {
     }
 }
 
+/// `head`, then (when there is one) `: ` and the cause: another case's own note, its deciding step's number
+/// first when it had several.
+fn with_cause(head: String, step: Option<u32>, cause: &[Note], lang: Lang) -> String {
+    if cause.is_empty() {
+        return head;
+    }
+    let step = step.map(|n| step_prefix(n, lang)).unwrap_or_default();
+    format!("{head}: {step}{}", notes(cause, lang))
+}
+
 /// The step that decides a case: the first that is not ok, else the last.
 pub fn deciding_step(steps: &[StepResult]) -> Option<&StepResult> {
     steps

@@ -7,17 +7,12 @@ pub fn note(n: &Note) -> String {
         Note::NotSelected => "ikke valgt".into(),
         Note::Interrupted => "avbrutt (Ctrl-C) før testcasen startet".into(),
         Note::ProdWrite => "skriver til Tjenestepensjonsavtale: kjøres aldri i produksjon".into(),
-        Note::PrerequisiteEnvironmentError { case, step, cause } => {
-            let mut text = format!("forutsetningen {case} endte med miljøfeil");
-            if !cause.is_empty() {
-                text.push_str(": ");
-                if let Some(n) = step {
-                    text.push_str(&format!("steg {n}: "));
-                }
-                text.push_str(&super::notes(cause, crate::model::Lang::Nb));
-            }
-            text
-        }
+        Note::PrerequisiteEnvironmentError { case, step, cause } => super::with_cause(
+            format!("forutsetningen {case} endte med miljøfeil"),
+            *step,
+            cause,
+            crate::model::Lang::Nb,
+        ),
         Note::PrerequisiteDeviated { case } => format!("forutsetningen {case} avvek"),
         Note::WriteOutcomeUnknownBeforeResume { operation } => format!(
             "{operation} ble sendt før avbruddet, men svaret kom aldri: utfallet er ukjent og kallet sendes ikke \
@@ -121,16 +116,10 @@ pub fn run_note(n: &RunNote) -> String {
                                simulatoren, ikke mot etatene. Ikke bevis for Bits."
                 .into()
         }
-        RunNote::UndocumentedEndpoint {
-            name,
-            url,
-            loopback,
-        } => match loopback {
-            true => format!(
-                "{name}: {url} er denne maskinen (loopback), ikke etatens dokumenterte testadresse"
-            ),
-            false => format!("{name}: {url} er ikke etatens dokumenterte testadresse"),
-        },
+        RunNote::UndocumentedEndpoint { name, url, loopback } => {
+            let what = ["er ikke", "er denne maskinen (loopback), ikke"][usize::from(*loopback)];
+            format!("{name}: {url} {what} etatens dokumenterte testadresse")
+        }
         RunNote::RehearsalSetup { text } => format!(
             "Generalprøve: {}",
             match text.as_str() {
