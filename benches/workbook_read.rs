@@ -5,7 +5,7 @@
 //! XFD1048576.
 //!
 //! `cargo bench --bench workbook_read [-- SIZES…]` (default 1000 10000 100000; `run` in the list adds the
-//! simulator runs, e.g. `-- 1000 10000 run`). Each measurement runs in its own process (this binary with
+//! simulator runs, e.g. `-- 1000 10000 run`; `--keep DIR` writes the generated workbooks into DIR and keeps them). Each measurement runs in its own process (this binary with
 //! `--phase`) so that its peak RSS is its own; times are the median of several processes. Peak RSS comes from
 //! `/usr/bin/time -f %M` when it is installed ("n/a" otherwise).
 
@@ -174,7 +174,18 @@ fn main() {
         sizes = vec![1_000, 10_000, 100_000];
     }
     let with_run = args.iter().any(|a| a == "run");
-    let dir = tempfile::tempdir().expect("a temp dir");
+    // `--keep DIR`: write the generated workbooks into DIR and keep them (to profile or run them by hand).
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let kept = args
+        .iter()
+        .position(|a| a == "--keep")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    if let Some(k) = &kept {
+        std::fs::create_dir_all(k).expect("the --keep folder can be made");
+    }
+    let dir_path = kept.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    let dir = &dir_path;
     println!(
         "workbook_read: median of process runs (5 below 100,000 cases, else 3); peak RSS per process"
     );
@@ -194,7 +205,7 @@ fn main() {
         "ratio"
     );
     for n in &sizes {
-        let path = generate_file(dir.path(), *n, false);
+        let path = generate_file(dir, *n, false);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let wb = workbook::read(&path).unwrap_or_else(|e| panic!("{e}: {:#?}", e.problems));
         assert_eq!(wb.cases.len(), *n);
@@ -223,7 +234,7 @@ fn main() {
     println!("goals at 10,000 cases: read <= 1.50x calamine, read+plan <= 4.00x calamine");
 
     // A stray value at XFD1048576: validates, with a warning naming the cell.
-    let stray = generate_file(dir.path(), 10_000, true);
+    let stray = generate_file(dir, 10_000, true);
     let t = Instant::now();
     let wb = workbook::read(&stray).unwrap_or_else(|e| panic!("{e}: {:#?}", e.problems));
     let elapsed = t.elapsed();
@@ -241,8 +252,8 @@ fn main() {
     if with_run {
         let exe = PathBuf::from(env!("CARGO_BIN_EXE_dsop-harness"));
         for n in &sizes {
-            let path = generate_file(dir.path(), *n, false);
-            let reports = dir.path().join(format!("reports-{n}"));
+            let path = generate_file(dir, *n, false);
+            let reports = dir.join(format!("reports-{n}"));
             let (elapsed, rss, _) = measure(
                 Command::new(&exe)
                     .arg("run")

@@ -18,6 +18,8 @@
 
 use serde_json::Value;
 use serde_json_path::JsonPath;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quantifier {
@@ -40,15 +42,59 @@ pub enum Op {
     NotExists,
 }
 
+/// One parsed assertion. Its compiled parts (JSONPath, value, pattern) are shared by the clones that
+/// [`AssertionCache`] hands out, so a line repeated in 10,000 cases is compiled and held once.
 #[derive(Clone, Debug)]
 pub struct Assertion {
     pub text: String,
+    compiled: Arc<Compiled>,
+}
+
+#[derive(Debug)]
+struct Compiled {
     quantifier: Quantifier,
     count: bool,
     path: JsonPath,
     op: Op,
     value: Option<Value>,
     regex: Option<regex::Regex>,
+}
+
+/// Parses assertions for one plan: each distinct line is parsed once and each distinct `matches /…/`
+/// pattern compiled once; a line seen again gets a clone sharing the compiled parts (or the same error,
+/// which the caller reports at the cell it came from).
+#[derive(Debug, Default)]
+pub struct AssertionCache {
+    lines: HashMap<String, Result<Assertion, String>>,
+    patterns: HashMap<String, Result<regex::Regex, String>>,
+}
+
+impl AssertionCache {
+    pub fn new() -> AssertionCache {
+        AssertionCache::default()
+    }
+
+    /// [`Assertion::parse`], once per distinct (trimmed) line.
+    pub fn parse(&mut self, line: &str) -> Result<Assertion, String> {
+        let line = line.trim();
+        if let Some(r) = self.lines.get(line) {
+            return r.clone();
+        }
+        let patterns = &mut self.patterns;
+        let r = Assertion::parse_with(line, &mut |pat| {
+            patterns
+                .entry(pat.to_string())
+                .or_insert_with(|| regex::Regex::new(pat).map_err(|e| e.to_string()))
+                .clone()
+        });
+        self.lines.insert(line.to_string(), r.clone());
+        r
+    }
+
+    /// How many distinct patterns were compiled.
+    pub fn patterns_compiled(&self) -> usize {
+        self.patterns.len()
+    }
 }
 
 impl PartialEq for Assertion {
@@ -74,8 +120,17 @@ fn parse_value(s: &str) -> Value {
 }
 
 impl Assertion {
-    /// Parse one line.
+    /// Parse one line (compiling its pattern, if any; [`AssertionCache::parse`] compiles each pattern once).
     pub fn parse(line: &str) -> Result<Assertion, String> {
+        Self::parse_with(line, &mut |pat| {
+            regex::Regex::new(pat).map_err(|e| e.to_string())
+        })
+    }
+
+    fn parse_with(
+        line: &str,
+        compile: &mut dyn FnMut(&str) -> Result<regex::Regex, String>,
+    ) -> Result<Assertion, String> {
         let text = line.trim().to_string();
         let mut rest = text.as_str();
         let mut quantifier = Quantifier::Default;
@@ -118,8 +173,7 @@ impl Assertion {
                     format!("{text:?}: write the pattern between slashes, e.g. matches /^\\d{{4}}-\\d{{2}}$/")
                 })?;
                 regex = Some(
-                    regex::Regex::new(pat)
-                        .map_err(|e| format!("{text:?}: bad regular expression: {e}"))?,
+                    compile(pat).map_err(|e| format!("{text:?}: bad regular expression: {e}"))?,
                 );
                 None
             }
@@ -141,27 +195,30 @@ impl Assertion {
         }
         Ok(Assertion {
             text,
-            quantifier,
-            count,
-            path,
-            op,
-            value,
-            regex,
+            compiled: Arc::new(Compiled {
+                quantifier,
+                count,
+                path,
+                op,
+                value,
+                regex,
+            }),
         })
     }
 
     /// Evaluate against a JSON document: `Ok(())` or the reason it failed.
     pub fn check(&self, doc: &Value) -> Result<(), String> {
-        let nodes: Vec<&Value> = self.path.query(doc).all();
-        if self.count {
+        let c = &*self.compiled;
+        let nodes: Vec<&Value> = c.path.query(doc).all();
+        if c.count {
             let n = match nodes.as_slice() {
                 [Value::Array(a)] => a.len(),
                 _ => nodes.len(),
             };
             let ok = compare(
                 &Value::from(n as u64),
-                self.op,
-                self.value.as_ref().unwrap_or(&Value::Null),
+                c.op,
+                c.value.as_ref().unwrap_or(&Value::Null),
                 None,
             );
             return if ok {
@@ -170,7 +227,7 @@ impl Assertion {
                 Err(format!("{}: count is {n}", self.text))
             };
         }
-        match self.op {
+        match c.op {
             Op::Exists => {
                 return if nodes.is_empty() {
                     Err(format!("{}: nothing found", self.text))
@@ -188,15 +245,15 @@ impl Assertion {
             _ => {}
         }
         if nodes.is_empty() {
-            return if self.op == Op::Ne && self.quantifier != Quantifier::All {
+            return if c.op == Op::Ne && c.quantifier != Quantifier::All {
                 Ok(())
             } else {
                 Err(format!("{}: nothing found at that path", self.text))
             };
         }
-        let value = self.value.as_ref().unwrap_or(&Value::Null);
-        let sat = |n: &&Value| compare(n, self.op, value, self.regex.as_ref());
-        let ok = match self.quantifier {
+        let value = c.value.as_ref().unwrap_or(&Value::Null);
+        let sat = |n: &&Value| compare(n, c.op, value, c.regex.as_ref());
+        let ok = match c.quantifier {
             Quantifier::Any => nodes.iter().any(sat),
             Quantifier::All | Quantifier::Default => nodes.iter().all(sat),
         };
@@ -341,5 +398,25 @@ mod tests {
         assert!(Assertion::parse("$..[ == 1").is_err());
         assert!(Assertion::parse("just words").is_err());
         assert!(Assertion::parse("count($.a) >= x").is_err());
+    }
+
+    #[test]
+    fn the_cache_parses_each_line_and_compiles_each_pattern_once() {
+        let mut cache = AssertionCache::new();
+        let d = json!({"m": "2026-10", "n": "x"});
+        for _ in 0..1000 {
+            let a = cache.parse("$.m matches /^\\d{4}-\\d{2}$/").unwrap();
+            assert!(a.check(&d).is_ok());
+            let b = cache.parse("  any $.n matches /^\\d{4}-\\d{2}$/ ").unwrap();
+            assert!(b.check(&d).is_err());
+        }
+        assert_eq!(cache.patterns_compiled(), 1);
+        assert_eq!(cache.lines.len(), 2);
+        // A bad pattern is an error every time it is asked for (the planner reports it at each cell).
+        for _ in 0..2 {
+            let e = cache.parse("$.m matches /([/").unwrap_err();
+            assert!(e.contains("bad regular expression"), "{e}");
+        }
+        assert_eq!(cache.patterns_compiled(), 2);
     }
 }

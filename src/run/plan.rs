@@ -2,7 +2,7 @@
 //! the call to make, the expectation and the field assertions. All problems are collected, each with
 //! its cell, not only the first.
 
-use super::assert::Assertion;
+use super::assert::{Assertion, AssertionCache};
 use super::expect::Expectation;
 use crate::apis::{AaregQuery, ApiCall};
 use crate::model::Api;
@@ -94,11 +94,18 @@ pub const OPERATIONS: [(&str, Api); 8] = [
 ];
 
 fn operation(s: &str) -> Option<(&'static str, Api)> {
+    // The operations' normalised names, made once (not per step).
+    static NORMALISED: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+        OPERATIONS
+            .iter()
+            .map(|(o, _)| crate::workbook::normalise(o))
+            .collect()
+    });
     let n = crate::workbook::normalise(s);
-    OPERATIONS
+    NORMALISED
         .iter()
-        .find(|(o, _)| crate::workbook::normalise(o) == n)
-        .copied()
+        .position(|o| *o == n)
+        .map(|i| OPERATIONS[i])
 }
 
 /// Split `Inndata` into key/value pairs: separated by newlines or `;`; a `body=` value runs to the end.
@@ -405,6 +412,7 @@ pub fn build(wb: &Workbook, opts: &PlanOptions) -> Result<Plan, Vec<Problem>> {
         resolver,
         main,
         problems: Vec::new(),
+        assertions: AssertionCache::new(),
     };
     p.check_selectors(opts);
     let cases: Vec<PlannedCase> = wb.cases.iter().map(|c| p.case(c, opts)).collect();
@@ -424,6 +432,8 @@ struct Planner<'a> {
     resolver: Resolver<'a>,
     main: Option<&'a crate::workbook::TestData>,
     problems: Vec<Problem>,
+    /// Each distinct assertion line parsed, and each `matches /…/` pattern compiled, once per plan.
+    assertions: AssertionCache,
 }
 
 impl Planner<'_> {
@@ -570,10 +580,11 @@ impl Planner<'_> {
             .map(str::trim)
             .filter(|l| !l.is_empty())
         {
+            let assertions = &mut self.assertions;
             match self
                 .resolver
                 .resolve(line)
-                .and_then(|l| Assertion::parse(&l))
+                .and_then(|l| assertions.parse(&l))
             {
                 Ok(a) => out.push(a),
                 Err(e) => self.problems.push(problem(
@@ -686,5 +697,27 @@ mod tests {
             ]
         );
         assert!(parse_inputs("novalue").is_err());
+    }
+
+    #[test]
+    fn a_bad_pattern_repeated_in_cases_is_reported_at_each_cell() {
+        let mut wb = crate::workbook::mapping::bundled().expect("the bundled workbook reads");
+        let bad = "$.a matches /([/";
+        let mut cells = Vec::new();
+        for case in wb.cases.iter_mut().filter(|c| c.steps.len() == 1).take(2) {
+            case.steps[0].assertions = bad.to_string();
+            let cell = case.steps[0]
+                .cell(crate::workbook::headers::TC_ASSERTIONS)
+                .expect("the bundled workbook has the column");
+            cells.push(cell.a1());
+        }
+        assert_eq!(cells.len(), 2);
+        let problems = build(&wb, &PlanOptions::default()).unwrap_err();
+        let found: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.message.contains("bad regular expression"))
+            .map(|p| p.location.as_str())
+            .collect();
+        assert_eq!(found, cells, "{problems:#?}");
     }
 }

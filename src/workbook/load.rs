@@ -4,8 +4,11 @@
 use super::package::{self, SharedBytes};
 use super::{Problem, Severity};
 use calamine::{Data, DataRef, Dimensions, Reader, SheetVisible, Xlsx};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::{Cursor, Read};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Files larger than this are refused before being read.
 pub const MAX_FILE_BYTES: u64 = 100 * 1024 * 1024;
@@ -16,6 +19,57 @@ pub const TABLE_GAP_ROWS: u32 = 100;
 /// The uncompressed size of all zip entries together may not exceed this (zip bombs).
 pub const MAX_UNCOMPRESSED_BYTES: u64 = 1024 * 1024 * 1024;
 
+/// A non-empty cell as read: text, or another value (number, date, boolean, error). The text of a shared
+/// string is held once per sheet and shared by every cell that uses it (most cells of a generated or
+/// copied-down workbook repeat a few values).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// A string as written (untrimmed).
+    Text(Arc<str>),
+    Value(Data),
+}
+
+impl Cell {
+    /// The cell's text (see [`cell_text`]), borrowed when it needs no change.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            Cell::Text(s) if s.contains('\r') => {
+                Cow::Owned(s.replace("\r\n", "\n").trim().to_string())
+            }
+            Cell::Text(s) => Cow::Borrowed(s.trim()),
+            Cell::Value(d) => match d {
+                Data::Empty | Data::Error(_) => Cow::Borrowed(""),
+                Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s)
+                    if !s.contains('\r') =>
+                {
+                    Cow::Borrowed(s.trim())
+                }
+                d => Cow::Owned(cell_text(d)),
+            },
+        }
+    }
+
+    fn is_blank(&self) -> bool {
+        match self {
+            Cell::Text(s) => s.trim().is_empty(),
+            Cell::Value(d) => is_blank(d),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Cell::Value(Data::Empty))
+    }
+}
+
+impl From<Data> for Cell {
+    fn from(d: Data) -> Cell {
+        match d {
+            Data::String(s) => Cell::Text(s.into()),
+            d => Cell::Value(d),
+        }
+    }
+}
+
 /// One sheet as read: its non-empty cells only, by row (memory grows with the cells, not with the rectangle a
 /// stray cell spans).
 #[derive(Clone, Debug, Default)]
@@ -23,7 +77,7 @@ pub struct LoadedSheet {
     pub name: String,
     pub hidden: bool,
     /// Rows with at least one non-empty cell, ascending; each row's cells by column, ascending.
-    rows: Vec<(u32, Vec<(u32, Data)>)>,
+    rows: Vec<(u32, Vec<(u32, Cell)>)>,
     /// Merged regions of this sheet (absolute 0-based rows/columns).
     pub merged: Vec<Dimensions>,
 }
@@ -33,19 +87,22 @@ impl LoadedSheet {
     pub fn from_cells(
         name: &str,
         hidden: bool,
-        mut cells: Vec<((u32, u32), Data)>,
+        mut cells: Vec<((u32, u32), Cell)>,
         merged: Vec<Dimensions>,
     ) -> LoadedSheet {
         if !cells.is_sorted_by(|a, b| a.0 < b.0) {
             cells.sort_by_key(|c| c.0);
             cells.dedup_by(|b, a| a.0 == b.0);
         }
-        let mut rows: Vec<(u32, Vec<(u32, Data)>)> = Vec::new();
-        for ((r, c), v) in cells {
-            match rows.last_mut() {
-                Some((lr, cs)) if *lr == r => cs.push((c, v)),
-                _ => rows.push((r, vec![(c, v)])),
+        let mut rows: Vec<(u32, Vec<(u32, Cell)>)> = Vec::new();
+        let mut cells = cells.into_iter().peekable();
+        while let Some(((r, c), v)) = cells.next() {
+            let mut cs = vec![(c, v)];
+            while let Some(((_, c), v)) = cells.next_if(|((nr, _), _)| *nr == r) {
+                cs.push((c, v));
             }
+            cs.shrink_to_fit();
+            rows.push((r, cs));
         }
         LoadedSheet {
             name: name.to_string(),
@@ -55,13 +112,13 @@ impl LoadedSheet {
         }
     }
 
-    fn row(&self, row: u32) -> Option<&[(u32, Data)]> {
+    fn row(&self, row: u32) -> Option<&[(u32, Cell)]> {
         let i = self.rows.binary_search_by_key(&row, |(r, _)| *r).ok()?;
         Some(&self.rows[i].1)
     }
 
     /// The raw cell at an absolute position.
-    pub fn get(&self, row: u32, col: u32) -> Option<&Data> {
+    pub fn get(&self, row: u32, col: u32) -> Option<&Cell> {
         let cells = self.row(row)?;
         let i = cells.binary_search_by_key(&col, |(c, _)| *c).ok()?;
         Some(&cells[i].1)
@@ -69,7 +126,12 @@ impl LoadedSheet {
 
     /// The text of a cell (see [`cell_text`]), or empty.
     pub fn text(&self, row: u32, col: u32) -> String {
-        self.get(row, col).map(cell_text).unwrap_or_default()
+        self.text_ref(row, col).into_owned()
+    }
+
+    /// The text of a cell, or empty, borrowed when the cell's text needs no change.
+    pub fn text_ref(&self, row: u32, col: u32) -> Cow<'_, str> {
+        self.get(row, col).map(Cell::text).unwrap_or_default()
     }
 
     /// First and last row with a cell, or None for an empty sheet.
@@ -103,8 +165,8 @@ impl LoadedSheet {
             .unwrap_or_default()
             .iter()
             .filter_map(|(c, v)| {
-                let t = cell_text(v);
-                (!t.is_empty()).then_some((*c, t))
+                let t = v.text();
+                (!t.is_empty()).then(|| (*c, t.into_owned()))
             })
             .collect()
     }
@@ -114,7 +176,7 @@ impl LoadedSheet {
         self.row(row)
             .unwrap_or_default()
             .iter()
-            .all(|(_, v)| is_blank(v))
+            .all(|(_, v)| v.is_blank())
     }
 
     /// Drop the cells outside the table whose header row is `header_row`: right of `last_col` (when given),
@@ -135,7 +197,7 @@ impl LoadedSheet {
                     dropped.extend(
                         cs[keep..]
                             .iter()
-                            .filter(|(_, v)| !is_blank(v))
+                            .filter(|(_, v)| !v.is_blank())
                             .map(|(c, _)| (*r, *c)),
                     );
                     cs.truncate(keep);
@@ -145,7 +207,7 @@ impl LoadedSheet {
         let mut last = header_row;
         let mut cut = None;
         for (i, (r, cs)) in self.rows.iter().enumerate() {
-            if *r <= header_row || cs.iter().all(|(_, v)| is_blank(v)) {
+            if *r <= header_row || cs.iter().all(|(_, v)| v.is_blank()) {
                 continue;
             }
             if r - last > gap {
@@ -158,7 +220,7 @@ impl LoadedSheet {
             for (r, cs) in self.rows.drain(i..) {
                 dropped.extend(
                     cs.iter()
-                        .filter(|(_, v)| !is_blank(v))
+                        .filter(|(_, v)| !v.is_blank())
                         .map(|(c, _)| (r, *c)),
                 );
             }
@@ -181,7 +243,7 @@ impl LoadedSheet {
             let Some(v) = self.get(m.start.0, m.start.1).cloned() else {
                 continue;
             };
-            if is_blank(&v) {
+            if v.is_blank() {
                 continue;
             }
             for r in m.start.0..=m.end.0.min(last_row) {
@@ -194,7 +256,7 @@ impl LoadedSheet {
         }
     }
 
-    fn set_if_blank(&mut self, row: u32, col: u32, v: &Data) {
+    fn set_if_blank(&mut self, row: u32, col: u32, v: &Cell) {
         let ri = match self.rows.binary_search_by_key(&row, |(r, _)| *r) {
             Ok(i) => i,
             Err(i) => {
@@ -204,7 +266,7 @@ impl LoadedSheet {
         };
         let cs = &mut self.rows[ri].1;
         match cs.binary_search_by_key(&col, |(c, _)| *c) {
-            Ok(i) if matches!(cs[i].1, Data::Empty) => cs[i].1 = v.clone(),
+            Ok(i) if cs[i].1.is_empty() => cs[i].1 = v.clone(),
             Ok(_) => {}
             Err(i) => cs.insert(i, (col, v.clone())),
         }
@@ -402,15 +464,26 @@ fn read_sheets(
         };
         // Only the non-empty cells, streamed: a stray value at XFD1048576 costs one cell, not the rectangle.
         let mut reader = xlsx.worksheet_cells_reader(&name).map_err(unreadable)?;
-        let mut cells: Vec<((u32, u32), Data)> = Vec::new();
+        let mut cells: Vec<((u32, u32), Cell)> = Vec::new();
+        // A shared string's text, once per sheet: keyed by where calamine holds it (its shared-strings
+        // table lives as long as the reader), so a repeated value costs no allocation.
+        let mut shared: HashMap<(usize, usize), Arc<str>> = HashMap::new();
         let mut count: u64 = 0;
         while let Some(cell) = reader.next_cell().map_err(unreadable)? {
-            if matches!(cell.get_value(), DataRef::Empty) {
-                continue;
-            }
+            let v = match cell.get_value() {
+                DataRef::Empty => continue,
+                DataRef::SharedString(s) => Cell::Text(
+                    shared
+                        .entry((s.as_ptr() as usize, s.len()))
+                        .or_insert_with(|| Arc::from(*s))
+                        .clone(),
+                ),
+                DataRef::String(s) => Cell::Text(Arc::from(s.as_str())),
+                other => Cell::Value(Data::from(other.clone())),
+            };
             count += 1;
             if count <= limit {
-                cells.push((cell.get_position(), Data::from(cell.get_value().clone())));
+                cells.push((cell.get_position(), v));
             } else if count == limit + 1 {
                 // Keep counting for the message, without keeping the cells.
                 cells = Vec::new();
@@ -427,6 +500,7 @@ fn read_sheets(
                 hint: "split the workbook or delete unused rows and columns".into(),
             }]);
         }
+        drop(shared);
         sheets.push(LoadedSheet::from_cells(&name, hidden, cells, Vec::new()));
     }
     Ok(sheets)

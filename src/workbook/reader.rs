@@ -2,11 +2,12 @@
 //! and collect every problem (with file, `Sheet!A1`, message and hint) instead of stopping at the first.
 
 use super::headers::{self, HeaderMap, SheetRole};
-use super::load::{self, LoadedSheet};
+use super::load::{self, Cell, LoadedSheet};
 use super::{CaseStep, CellRef, InfoEntry, Problem, Severity, TestData, Workbook, WorkbookError};
 use crate::model::Api;
 use crate::months::YearMonth;
 use calamine::Data;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// Options for [`read_with`].
@@ -445,7 +446,7 @@ fn id_text(
 ) -> String {
     let loc = CellRef::new(&sheet.name, row, col).a1();
     match sheet.get(row, col) {
-        Some(Data::Int(_)) | Some(Data::Float(_)) => {
+        Some(Cell::Value(Data::Int(_) | Data::Float(_))) => {
             let raw = sheet.text(row, col);
             let width = match (kind, raw.len()) {
                 (Some(IdKind::Person), _) | (None, 10) => 11,
@@ -498,7 +499,7 @@ fn month_cell(
         return None;
     }
     let candidate = match sheet.get(row, col) {
-        Some(Data::DateTime(_)) | Some(Data::DateTimeIso(_)) if text.len() >= 7 => {
+        Some(Cell::Value(Data::DateTime(_) | Data::DateTimeIso(_))) if text.len() >= 7 => {
             p.warn(
                 &loc,
                 format!(
@@ -700,20 +701,47 @@ fn validate_id(id: &str, kind: Option<IdKind>, loc: &str, rf: &str, p: &mut Prob
     }
 }
 
-/// One data row of the Testcaser sheet before grouping.
-struct RawRow {
+/// One data row of the Testcaser sheet before grouping; its id borrowed from the sheet.
+struct RawRow<'a> {
     row: u32,
-    id: String,
+    id: Cow<'a, str>,
     explicit_id: bool,
     step: Option<u32>,
 }
 
+/// A case id compared and hashed ignoring ASCII case, without building a lower-case copy.
+#[derive(Clone, Copy)]
+struct NoCase<'a>(&'a str);
+
+impl PartialEq for NoCase<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(other.0)
+    }
+}
+
+impl Eq for NoCase<'_> {}
+
+impl std::hash::Hash for NoCase<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+        state.write_u8(0xff);
+    }
+}
+
 /// `Obligatorisk`: J/Ja/Y/Yes/X/true/1 -> true; N/Nei/No/false/0/blank -> false; else None.
 pub fn parse_mandatory(s: &str) -> Option<bool> {
-    match s.trim().to_lowercase().as_str() {
-        "j" | "ja" | "y" | "yes" | "x" | "true" | "1" | "sann" => Some(true),
-        "" | "n" | "nei" | "no" | "false" | "0" | "usann" | "-" => Some(false),
-        _ => None,
+    const YES: [&str; 8] = ["j", "ja", "y", "yes", "x", "true", "1", "sann"];
+    const NO: [&str; 8] = ["", "n", "nei", "no", "false", "0", "usann", "-"];
+    let s = s.trim();
+    // Every word is ASCII, so comparing ignoring ASCII case is the same as lower-casing first.
+    if YES.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(true)
+    } else if NO.iter().any(|w| w.eq_ignore_ascii_case(s)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -735,6 +763,11 @@ pub fn api_of_operation(op: &str) -> Option<Api> {
     }
 }
 
+/// The text of a cell in an optional column, borrowed when it needs no change.
+fn cell_text_ref(sheet: &LoadedSheet, r: u32, c: Option<u32>) -> Cow<'_, str> {
+    c.map(|c| sheet.text_ref(r, c)).unwrap_or_default()
+}
+
 fn read_cases(
     sheet: &LoadedSheet,
     h: &HeaderMap,
@@ -742,30 +775,55 @@ fn read_cases(
     has_testdata: bool,
     p: &mut Problems,
 ) {
-    let Some((_, r1)) = sheet.row_bounds() else {
-        return;
-    };
     let Some(id_col) = h.col(headers::TC_ID) else {
         return;
     };
     let step_col = h.col(headers::TC_STEP);
-    let txt = |r: u32, c: &str| h.col(c).map(|col| sheet.text(r, col)).unwrap_or_default();
-    let td_refs: std::collections::HashSet<String> = wb
-        .testdata
+    // The columns, looked up once.
+    let c_api = h.col(headers::TC_API);
+    let c_description = h.col(headers::TC_DESCRIPTION);
+    let c_preconditions = h.col(headers::TC_PRECONDITIONS);
+    let c_expected_result = h.col(headers::TC_EXPECTED_RESULT);
+    let c_operation = h.col(headers::TC_OPERATION);
+    let c_inputs = h.col(headers::TC_INPUTS);
+    let c_expected_http = h.col(headers::TC_EXPECTED_HTTP);
+    let c_expected_code = h.col(headers::TC_EXPECTED_CODE);
+    let c_assertions = h.col(headers::TC_ASSERTIONS);
+    let c_mandatory = h.col(headers::TC_MANDATORY);
+    let c_testdata_ref = h.col(headers::TC_TESTDATA_REF);
+    // Borrowed text for checks, owned text for the fields kept.
+    let text_ref = |r: u32, c: Option<u32>| cell_text_ref(sheet, r, c);
+    let txt = |r: u32, c: Option<u32>| -> String { cell_text_ref(sheet, r, c).into_owned() };
+    // The cells of the machine columns (and id/API/Obligatorisk/Testdata-ref) of a step, for error
+    // messages; the same columns for every step.
+    let step_cells: Vec<(&'static str, u32)> = h
+        .columns
         .iter()
-        .map(|t| t.r#ref.to_ascii_lowercase())
+        .filter(|(c, _)| {
+            headers::STEP_COLUMNS.contains(c)
+                || [
+                    headers::TC_ID,
+                    headers::TC_API,
+                    headers::TC_MANDATORY,
+                    headers::TC_TESTDATA_REF,
+                ]
+                .contains(c)
+        })
+        .copied()
         .collect();
-    let mut rows: Vec<RawRow> = Vec::new();
-    for r in h.row + 1..=r1 {
+    let td_refs: std::collections::HashSet<NoCase<'_>> =
+        wb.testdata.iter().map(|t| NoCase(&t.r#ref)).collect();
+    let mut rows: Vec<RawRow<'_>> = Vec::new();
+    for r in sheet.row_indices().filter(|r| *r > h.row) {
         if sheet.row_is_empty(r) {
             continue;
         }
-        let mut id = sheet.text(r, id_col);
+        let mut id = sheet.text_ref(r, id_col);
         let explicit_id = !id.is_empty();
         if is_banner(&id) {
             continue;
         }
-        let step = match step_col.map(|c| (c, sheet.text(r, c))) {
+        let step = match step_col.map(|c| (c, sheet.text_ref(r, c))) {
             Some((c, s)) if !s.is_empty() => match s.parse::<u32>() {
                 Ok(n) if n >= 1 => Some(n),
                 _ => {
@@ -780,9 +838,9 @@ fn read_cases(
             _ => None,
         };
         if !explicit_id {
-            let has_step_content = [headers::TC_OPERATION, headers::TC_INPUTS, headers::TC_STEP]
+            let has_step_content = [c_operation, c_inputs, step_col]
                 .iter()
-                .any(|c| !txt(r, c).is_empty());
+                .any(|c| !text_ref(r, *c).is_empty());
             match rows.last() {
                 Some(prev) if has_step_content => id = prev.id.clone(),
                 _ => {
@@ -803,26 +861,53 @@ fn read_cases(
         });
     }
 
-    // Group rows by id (case-insensitive), in order of first appearance; linear in the number of rows.
-    let mut order: Vec<(String, Vec<&RawRow>)> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    // Group rows by id (case-insensitive), in order of first appearance; linear in the number of rows and
+    // without an allocation per case: each row's group, then the rows ordered by group (a counting sort).
+    let mut index: std::collections::HashMap<NoCase<'_>, usize> =
+        std::collections::HashMap::with_capacity(rows.len());
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut group_of: Vec<usize> = Vec::with_capacity(rows.len());
     for r in &rows {
-        let key = r.id.to_ascii_lowercase();
-        match index.get(&key) {
-            Some(i) => order[*i].1.push(r),
-            None => {
-                index.insert(key, order.len());
-                order.push((r.id.clone(), vec![r]));
-            }
-        }
+        let g = *index.entry(NoCase(&r.id)).or_insert_with(|| {
+            sizes.push(0);
+            sizes.len() - 1
+        });
+        sizes[g] += 1;
+        group_of.push(g);
     }
-    for (id, mut group) in order {
+    drop(index);
+    let mut starts: Vec<usize> = Vec::with_capacity(sizes.len() + 1);
+    let mut total = 0;
+    for s in &sizes {
+        starts.push(total);
+        total += s;
+    }
+    starts.push(total);
+    let mut members: Vec<usize> = vec![0; rows.len()];
+    let mut fill: Vec<usize> = starts.clone();
+    for (i, g) in group_of.iter().enumerate() {
+        members[fill[*g]] = i;
+        fill[*g] += 1;
+    }
+    drop((group_of, fill));
+
+    // One cache of parsed API cells (few distinct values).
+    let mut apis: Vec<(String, Option<Api>)> = Vec::new();
+    let mut group: Vec<&RawRow<'_>> = Vec::new();
+    let mut numbered: Vec<(u32, &RawRow<'_>)> = Vec::new();
+    wb.cases.reserve(sizes.len());
+    for g in 0..sizes.len() {
+        group.clear();
+        group.extend(members[starts[g]..starts[g + 1]].iter().map(|i| &rows[*i]));
         let Some(first) = group.first().copied() else {
             continue;
         };
-        let explicit: Vec<&&RawRow> = group.iter().filter(|r| r.explicit_id).collect();
-        if explicit.len() > 1 && explicit.iter().any(|r| r.step.is_none()) {
-            for dup in explicit.iter().skip(1) {
+        let id: &str = &first.id;
+        let mut explicit = group.iter().filter(|r| r.explicit_id);
+        let several_explicit = explicit.clone().nth(1).is_some();
+        if several_explicit && explicit.clone().any(|r| r.step.is_none()) {
+            explicit.next();
+            for dup in explicit {
                 p.error(
                     &CellRef::new(&sheet.name, dup.row, id_col).a1(),
                     format!(
@@ -837,12 +922,12 @@ fn read_cases(
             group.truncate(1);
         }
         // Assign step numbers: explicit Steg, else the next number after the previous step.
-        let mut numbered: Vec<(u32, &RawRow)> = Vec::new();
+        numbered.clear();
         let mut last = 0;
         for r in &group {
             let n = r.step.unwrap_or(last + 1);
             last = n.max(last);
-            numbered.push((n, r));
+            numbered.push((n, *r));
         }
         let mut dup_step = false;
         for (i, (n, r)) in numbered.iter().enumerate() {
@@ -866,47 +951,33 @@ fn read_cases(
 
         let r = first.row;
         let mut case = super::Case {
-            id: id.clone(),
-            api_text: txt(r, headers::TC_API),
-            beskrivelse: txt(r, headers::TC_DESCRIPTION),
-            forutsetninger: txt(r, headers::TC_PRECONDITIONS),
-            forventet_resultat: txt(r, headers::TC_EXPECTED_RESULT),
+            id: id.to_string(),
+            api_text: txt(r, c_api),
+            beskrivelse: txt(r, c_description),
+            forutsetninger: txt(r, c_preconditions),
+            forventet_resultat: txt(r, c_expected_result),
             sheet: sheet.name.clone(),
             row: r,
+            steps: Vec::with_capacity(numbered.len()),
             ..super::Case::default()
         };
         for (n, row) in &numbered {
             let rr = row.row;
-            let mut step = CaseStep {
+            case.steps.push(CaseStep {
                 step: *n,
-                operation: txt(rr, headers::TC_OPERATION),
-                inputs: txt(rr, headers::TC_INPUTS),
-                expected_http: txt(rr, headers::TC_EXPECTED_HTTP),
-                expected_code: txt(rr, headers::TC_EXPECTED_CODE),
-                assertions: txt(rr, headers::TC_ASSERTIONS),
+                operation: txt(rr, c_operation),
+                inputs: txt(rr, c_inputs),
+                expected_http: txt(rr, c_expected_http),
+                expected_code: txt(rr, c_expected_code),
+                assertions: txt(rr, c_assertions),
                 sheet: sheet.name.clone(),
                 row: rr,
-                cells: Vec::new(),
-            };
-            // The cells of the machine columns (and id/API/Obligatorisk), for error messages; not every column,
-            // which would cost two allocations per cell on large sheets.
-            for (canon, col) in h.columns.iter().filter(|(c, _)| {
-                headers::STEP_COLUMNS.contains(c)
-                    || [
-                        headers::TC_ID,
-                        headers::TC_API,
-                        headers::TC_MANDATORY,
-                        headers::TC_TESTDATA_REF,
-                    ]
-                    .contains(c)
-            }) {
-                step.cells.push((canon, *col));
-            }
-            case.steps.push(step);
+                cells: step_cells.clone(),
+            });
         }
         // Obligatorisk.
-        if let Some(c) = h.col(headers::TC_MANDATORY) {
-            let v = sheet.text(r, c);
+        if let Some(c) = c_mandatory {
+            let v = sheet.text_ref(r, c);
             case.mandatory = match parse_mandatory(&v) {
                 Some(b) => b,
                 None => {
@@ -920,12 +991,18 @@ fn read_cases(
             };
         }
         // API: parsed, or inferred from the operations.
-        let api_col = h.col(headers::TC_API);
         if !case.api_text.is_empty() {
-            case.api = Api::parse(&case.api_text);
+            case.api = match apis.iter().find(|(t, _)| *t == case.api_text) {
+                Some((_, a)) => *a,
+                None => {
+                    let a = Api::parse(&case.api_text);
+                    apis.push((case.api_text.clone(), a));
+                    a
+                }
+            };
             if case.api.is_none() {
                 p.error(
-                    &CellRef::new(&sheet.name, r, api_col.unwrap_or(id_col)).a1(),
+                    &CellRef::new(&sheet.name, r, c_api.unwrap_or(id_col)).a1(),
                     format!("{id}: unknown API {:?}", case.api_text),
                     "write one of Maskinporten, Tjenestepensjonsavtale, Inntektsmottakere, Inntekt, Aa-reg OTP, Tverrgående",
                 );
@@ -941,20 +1018,20 @@ fn read_cases(
                 Some(_) => Some(Api::Tverrgaaende),
                 None => None,
             };
-            if case.api.is_none() && api_col.is_some() {
+            if case.api.is_none() && c_api.is_some() {
                 p.warn(
-                    &CellRef::new(&sheet.name, r, api_col.unwrap_or(id_col)).a1(),
+                    &CellRef::new(&sheet.name, r, c_api.unwrap_or(id_col)).a1(),
                     format!("{id}: the API cell is empty"),
                     "write the API (Maskinporten, Tjenestepensjonsavtale, Inntektsmottakere, Inntekt, Aa-reg OTP, Tverrgående)",
                 );
             }
         }
         // Testdata-ref.
-        if let Some(c) = h.col(headers::TC_TESTDATA_REF) {
-            case.testdata_refs = split_list(&sheet.text(r, c));
+        if let Some(c) = c_testdata_ref {
+            case.testdata_refs = split_list(&sheet.text_ref(r, c));
             if has_testdata {
                 for tr in &case.testdata_refs {
-                    if !td_refs.contains(&tr.to_ascii_lowercase()) {
+                    if !td_refs.contains(&NoCase(tr)) {
                         p.error(
                             &CellRef::new(&sheet.name, r, c).a1(),
                             format!("{id}: Testdata-ref {tr} is not a Ref in the Testdata sheet"),
@@ -966,9 +1043,10 @@ fn read_cases(
         }
         // Unknown columns of the first row, for copying through.
         for (header, col) in &h.unknown {
-            let v = sheet.text(r, *col);
+            let v = sheet.text_ref(r, *col);
             if !v.is_empty() {
-                wb.case_extras.push((id.clone(), header.clone(), v));
+                wb.case_extras
+                    .push((id.to_string(), header.clone(), v.into_owned()));
             }
         }
         wb.cases.push(case);
