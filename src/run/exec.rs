@@ -374,9 +374,10 @@ impl Executor {
         if journalled.is_err() && call.is_write() {
             return None;
         }
-        // A write holds exclusivity for its own call (an expired-token write is refused before it writes).
+        // A write holds exclusivity for its own call (one without a token or with an expired one is refused
+        // before it writes).
         let (_shared, _alone);
-        if call.is_write() && st.auth != AuthMode::Expired {
+        if call.is_write() && !matches!(st.auth, AuthMode::Expired | AuthMode::None) {
             _alone = self.waits.gate.write().await;
         } else {
             _shared = self.waits.gate.read().await;
@@ -455,19 +456,29 @@ impl Executor {
         }];
     }
 
-    /// Real time: every token the case will present expired is obtained first, then one wait until all are
-    /// past `exp` + the API's tolerance + the margin. A token that cannot be had is left to its step.
+    /// Real time: every token the case will present expired is obtained first (the requests side by side),
+    /// then one wait until all are past `exp` + the API's tolerance + the margin. A token that cannot be had
+    /// is left to its step, and so are the steps after it.
     async fn prefetch_expired(&self, case: &PlannedCase) {
+        let steps: Vec<&PlannedStep> = case
+            .steps
+            .iter()
+            .filter(|s| s.auth == AuthMode::Expired)
+            .collect();
+        let answers = futures_util::future::join_all(steps.iter().map(|st| async {
+            let r = self.mp.request(st.api.scope().unwrap_or_default()).await;
+            (r, Instant::now())
+        }))
+        .await;
         let mut until: Option<Instant> = None;
-        for st in case.steps.iter().filter(|s| s.auth == AuthMode::Expired) {
-            let scope = st.api.scope().unwrap_or_default();
-            let Ok(t) = self.mp.request(scope).await else {
+        for (st, (r, at)) in steps.into_iter().zip(answers) {
+            let Ok(t) = r else {
                 break;
             };
             let Some(token) = t.token else {
                 break;
             };
-            let exp = Instant::now() + Duration::from_secs(t.expires_in.unwrap_or(120));
+            let exp = at + Duration::from_secs(t.expires_in.unwrap_or(120));
             let margin = self.waits.tolerance(st.api) + super::wait::EXPIRY_MARGIN_SECS;
             let ready = exp + Duration::from_secs(margin);
             until = Some(until.map_or(ready, |u| u.max(ready)));
