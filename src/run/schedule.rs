@@ -1,6 +1,8 @@
 //! Step 3 of a run: schedule the cases. The event stream opens (journal, results aggregator, the caller's
-//! terminal sink); cases are decided without a call when they must be, else run in batches: consecutive
-//! read-only cases side by side (`--jobs`), a case that writes or moves the clock alone.
+//! terminal sink); cases are decided without a call when they must be, else run by a list schedule in
+//! workbook order: a case starts as soon as its prerequisite is done, no earlier unfinished case conflicts
+//! with it (their [`Footprint`]s: one writes an API the other uses, or one moves the simulator's clock) and
+//! a `--jobs` slot is free. So the order of the effects any case can observe is the workbook's.
 
 use super::exec::{self, Executor};
 use super::plan::{self, PlannedCase};
