@@ -410,8 +410,9 @@ fn latency_workbook(dir: &Path) -> PathBuf {
     path
 }
 
-/// W_ideal's parts for the plan of `wb`, from the calls the run made (journal attempts, token requests left
-/// out): the longest chain of calls the schedule must keep in sequence, and the calls per API. The chain: a
+/// W_ideal's parts for the plan of `wb`, from the calls the run made (journal attempts answered no faster
+/// than the latency, MP-01's token requests among them; calls refused before the latency, and the token
+/// cache's own requests, which the journal does not show, left out): the longest chain of calls the schedule must keep in sequence, and the calls per API. The chain: a
 /// case's calls one after another, after its prerequisite, and after every earlier case it conflicts with
 /// (`Footprint::conflicts`, with the simulator's clock knob: a case that moves the clock after all).
 fn ideal(wb: &Path, ev: &[Event]) -> (usize, BTreeMap<&'static str, usize>) {
@@ -420,17 +421,28 @@ fn ideal(wb: &Path, ev: &[Event]) -> (usize, BTreeMap<&'static str, usize>) {
     let mut calls: HashMap<&str, usize> = HashMap::new();
     let mut per_api: BTreeMap<&'static str, usize> = BTreeMap::new();
     for e in ev {
-        if let Event::AttemptStarted { case_id, step, .. } = e {
-            let Some(case) = plan.cases.iter().find(|c| &c.id == case_id) else {
-                continue;
-            };
-            let Some(s) = case.steps.iter().find(|s| s.step == *step) else {
-                continue;
-            };
-            if let Some(api) = api_of(s.api) {
-                *calls.entry(case.id.as_str()).or_default() += 1;
-                *per_api.entry(api).or_default() += 1;
-            }
+        // An answer faster than the latency did not carry it (a call refused before the latency: no token).
+        let Event::AttemptFinished {
+            case_id,
+            step,
+            duration_ms,
+            ..
+        } = e
+        else {
+            continue;
+        };
+        let Some(case) = plan.cases.iter().find(|c| &c.id == case_id) else {
+            continue;
+        };
+        let Some(s) = case.steps.iter().find(|s| s.step == *step) else {
+            continue;
+        };
+        if *duration_ms < LATENCY_MS {
+            continue;
+        }
+        *calls.entry(case.id.as_str()).or_default() += 1;
+        if let Some(api) = api_of(s.api) {
+            *per_api.entry(api).or_default() += 1;
         }
     }
     // Earliest end of each case, in calls, with unlimited slots.

@@ -428,8 +428,9 @@ fn unknown_write<'a>(spec: &'a Spec, id: &str) -> Option<&'a (String, u32)> {
 }
 
 /// What a case touches, for the scheduler: the agency APIs it reads and writes (one bit per [`Api`]), and,
-/// only with the simulator's clock knob, whether it moves the shared clock (expired tokens, token lifetime,
-/// token requests). A step sent without a token or with an expired one is refused before it reads or
+/// only with the simulator's clock knob, whether it moves the shared clock (expired tokens, token lifetime;
+/// a token request does not: nothing moves the clock while it runs, every clock mover conflicts with all). A
+/// step sent without a token or with an expired one is refused before it reads or
 /// writes: it touches nothing. A Tjenestepensjonsavtale write changes the avtaleforhold register, which every
 /// agency API answers by (Inntektsmottakere and Inntekt refuse or filter by it, Aa-reg OTP's window can
 /// follow it, gyldighet reads it): it writes all four.
@@ -464,10 +465,7 @@ impl Footprint {
     pub fn of(case: &PlannedCase, clock: bool) -> Footprint {
         let mut f = Footprint::default();
         for s in &case.steps {
-            let moves = s.auth == plan::AuthMode::Expired
-                || s.wait_lifetime
-                || matches!(s.call, plan::Call::Token { .. });
-            f.clock |= clock && moves;
+            f.clock |= clock && (s.auth == plan::AuthMode::Expired || s.wait_lifetime);
             let plan::Call::Api(c) = &s.call else {
                 continue;
             };
@@ -583,8 +581,10 @@ mod tests {
         assert!(tpa.conflicts(&foot("TPA-03", false), true));
         // Reads never conflict with reads; a clock mover conflicts with everything, even a token request.
         assert!(!ims.conflicts(&inn, true) && !ims.conflicts(&ims, true));
-        assert!(foot("MP-01", true).conflicts(&Footprint::default(), true));
-        assert!(!foot("MP-01", false).conflicts(&tpa, true));
+        let (mp01, mp02) = (foot("MP-01", true), foot("MP-02", true));
+        assert_eq!(mp01, Footprint::default());
+        assert!(mp02.conflicts(&mp01, true) && mp01.conflicts(&mp02, true));
+        assert!(!mp01.conflicts(&tpa, true));
         // SEC-02's POST with another API's token may write: it counts as a write.
         assert!(foot("SEC-02", false).writes());
     }
