@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 
 pub use crate::config::EXPIRY_MARGIN_SECS;
 
-/// A token obtained before the wait, and when it expires.
+/// A token obtained before the wait, when it expires, and its `expires_in` (seconds).
 pub struct ExpiredToken {
     pub token: Secret<String>,
     pub exp: Instant,
+    pub lifetime: u64,
 }
 
 /// The executor's state for waits, partial cases and observed tolerances.
