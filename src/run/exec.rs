@@ -102,9 +102,7 @@ impl Executor {
             .iter()
             .any(|s| matches!(&s.call, Call::Api(c) if c.is_write()));
         let mut fetched = Vec::new();
-        if self.clock.is_none() {
-            self.prefetch_expired(case).await;
-        }
+        self.prefetch_expired(case).await;
         // MP-02 counts the cache's fetches for its scope: in real time other cases share the cache.
         let scope = case
             .steps
@@ -290,13 +288,20 @@ impl Executor {
             AuthMode::Expired => self.waits.take_expired(&case.id, st.step),
             _ => None,
         };
-        let exp = ahead.as_ref().map(|t| t.exp);
+        // In real time, when the token expired (the wait is behind us); with the clock knob the clock moves.
+        let exp = ahead
+            .as_ref()
+            .filter(|_| self.clock.is_none())
+            .map(|t| t.exp);
         let mut attempt = 0;
         loop {
             attempt += 1;
             res.attempts = attempt;
             let creds = match ahead.take() {
-                Some(t) => Ok(Credentials::Bearer(t.token)),
+                Some(t) => {
+                    self.past_expiry(case, st, t.lifetime, false).await;
+                    Ok(Credentials::Bearer(t.token))
+                }
                 None => self.credentials(case, st, renewed && attempt > 1).await,
             };
             let creds = match creds {
@@ -374,9 +379,10 @@ impl Executor {
         if journalled.is_err() && call.is_write() {
             return None;
         }
-        // A write holds exclusivity for its own call (an expired-token write is refused before it writes).
+        // A write holds exclusivity for its own call (one without a token or with an expired one is refused
+        // before it writes).
         let (_shared, _alone);
-        if call.is_write() && st.auth != AuthMode::Expired {
+        if call.is_write() && !matches!(st.auth, AuthMode::Expired | AuthMode::None) {
             _alone = self.waits.gate.write().await;
         } else {
             _shared = self.waits.gate.read().await;
@@ -455,26 +461,42 @@ impl Executor {
         }];
     }
 
-    /// Real time: every token the case will present expired is obtained first, then one wait until all are
-    /// past `exp` + the API's tolerance + the margin. A token that cannot be had is left to its step.
+    /// Every token the case will present expired is obtained first (the requests side by side); in real time
+    /// then one wait until all are past `exp` + the API's tolerance + the margin (with the clock knob each
+    /// step moves the clock instead). A token that cannot be had is left to its step, and so are the steps
+    /// after it.
     async fn prefetch_expired(&self, case: &PlannedCase) {
+        let steps: Vec<&PlannedStep> = case
+            .steps
+            .iter()
+            .filter(|s| s.auth == AuthMode::Expired)
+            .collect();
+        let answers = futures_util::future::join_all(steps.iter().map(|st| async {
+            let r = self.mp.request(st.api.scope().unwrap_or_default()).await;
+            (r, Instant::now())
+        }))
+        .await;
         let mut until: Option<Instant> = None;
-        for st in case.steps.iter().filter(|s| s.auth == AuthMode::Expired) {
-            let scope = st.api.scope().unwrap_or_default();
-            let Ok(t) = self.mp.request(scope).await else {
+        for (st, (r, at)) in steps.into_iter().zip(answers) {
+            let Ok(t) = r else {
                 break;
             };
             let Some(token) = t.token else {
                 break;
             };
-            let exp = Instant::now() + Duration::from_secs(t.expires_in.unwrap_or(120));
+            let lifetime = t.expires_in.unwrap_or(120);
+            let exp = at + Duration::from_secs(lifetime);
             let margin = self.waits.tolerance(st.api) + super::wait::EXPIRY_MARGIN_SECS;
             let ready = exp + Duration::from_secs(margin);
             until = Some(until.map_or(ready, |u| u.max(ready)));
-            let t = super::wait::ExpiredToken { token, exp };
+            let t = super::wait::ExpiredToken {
+                token,
+                exp,
+                lifetime,
+            };
             self.waits.put_expired(&case.id, st.step, t);
         }
-        if let Some(u) = until {
+        if let (Some(u), None) = (until, &self.clock) {
             let t0 = Instant::now();
             tokio::time::sleep_until(tokio::time::Instant::from_std(u)).await;
             self.waits.add_wait(&case.id, t0.elapsed());
@@ -541,10 +563,17 @@ impl Executor {
             error: "no_token".into(),
             explanation: format!("Maskinporten answered HTTP {} without a token", t.status),
         })?;
-        // Past `exp` plus the API's expiry tolerance (`expiry_tolerance_secs`), plus a margin.
-        let secs = (t.expires_in.unwrap_or(120)
-            + self.waits.tolerance(st.api)
-            + super::wait::EXPIRY_MARGIN_SECS) as i64;
+        self.past_expiry(case, st, t.expires_in.unwrap_or(120), true)
+            .await;
+        Ok(Credentials::Bearer(token))
+    }
+
+    /// Let a token of `lifetime` seconds, just obtained, be past its `exp` plus the API's expiry tolerance
+    /// (`expiry_tolerance_secs`) plus a margin: the simulator's clock moves forward (and back after the
+    /// call); in real time we wait here when `wait` (else the case waited already, `prefetch_expired`).
+    async fn past_expiry(&self, case: &PlannedCase, st: &PlannedStep, lifetime: u64, wait: bool) {
+        let secs =
+            (lifetime + self.waits.tolerance(st.api) + super::wait::EXPIRY_MARGIN_SECS) as i64;
         match &self.clock {
             Some(k) => {
                 k(secs).await;
@@ -552,13 +581,13 @@ impl Executor {
                 self.travelled
                     .store(secs, std::sync::atomic::Ordering::SeqCst);
             }
-            None => {
+            None if wait => {
                 tokio::time::sleep(Duration::from_secs(secs as u64)).await;
                 self.waits
                     .add_wait(&case.id, Duration::from_secs(secs as u64));
             }
+            None => {}
         }
-        Ok(Credentials::Bearer(token))
     }
 }
 

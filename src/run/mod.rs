@@ -72,7 +72,7 @@ pub struct RunOptions {
     pub mapping: Option<PathBuf>,
     /// `--template FILE.docx`: fill the team's own docx (e.g. the official Bits template).
     pub template: Option<PathBuf>,
-    /// Cases in flight at once (cases that write or move the clock always run alone).
+    /// Cases in flight at once (a case never overlaps an earlier one it conflicts with: `schedule::Footprint`).
     pub jobs: usize,
     /// Per-case time limit; a case past it ends as an environment error.
     pub case_timeout: std::time::Duration,

@@ -1,6 +1,8 @@
 //! Step 3 of a run: schedule the cases. The event stream opens (journal, results aggregator, the caller's
-//! terminal sink); cases are decided without a call when they must be, else run in batches: consecutive
-//! read-only cases side by side (`--jobs`), a case that writes or moves the clock alone.
+//! terminal sink); cases are decided without a call when they must be, else run by a list schedule in
+//! workbook order: a case starts as soon as its prerequisite is done, no earlier unfinished case conflicts
+//! with it (their [`Footprint`]s: one writes an API the other uses, or one moves the simulator's clock) and
+//! a `--jobs` slot is free. So the order of the effects any case can observe is the workbook's.
 
 use super::exec::{self, Executor};
 use super::plan::{self, PlannedCase};
@@ -10,7 +12,7 @@ use super::RunError;
 use crate::config::Env;
 use crate::events::journal::Journal;
 use crate::events::{Aggregator, Event, EventSink, Fanout, Shared};
-use crate::model::{CaseResult, Status};
+use crate::model::{Api, CaseResult, Status};
 use crate::note::Note;
 use chrono::Utc;
 use std::collections::HashMap;
@@ -148,7 +150,19 @@ fn executor(spec: &Spec, env: &Environment, halt: exec::Halt) -> Executor {
     }
 }
 
-/// What the scheduler knows between batches.
+/// Where a case is in the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Pending,
+    /// Started; `holds`: it holds a `--jobs` slot and holds later conflicting cases back (a waiting case in
+    /// real time does neither).
+    Running {
+        holds: bool,
+    },
+    Done,
+}
+
+/// What the scheduler knows while cases run.
 struct Progress<'a> {
     spec: &'a Spec,
     /// Verdicts so far, for the prerequisites.
@@ -159,13 +173,49 @@ struct Progress<'a> {
     prior: HashMap<String, Status>,
     interrupted: Arc<AtomicBool>,
     halt: exec::Halt,
-    /// No clock knob: waits are real, and waiting cases run beside the batches.
+    /// No clock knob: waits are real, and waiting cases run beside the others.
     realtime: bool,
-    /// Waiting cases handed to the runner beside the batches.
-    beside: tokio::sync::mpsc::UnboundedSender<usize>,
+    state: Vec<State>,
+    feet: Vec<Footprint>,
+    /// Index of each case id, for the prerequisites.
+    index: HashMap<&'a str, usize>,
+    /// Every case before this one is done.
+    first_open: usize,
+    /// Running cases that hold a `--jobs` slot.
+    busy: usize,
 }
 
-impl Progress<'_> {
+impl<'a> Progress<'a> {
+    fn new(
+        spec: &'a Spec,
+        prior: HashMap<String, Status>,
+        interrupted: Arc<AtomicBool>,
+        env: &Environment,
+        halt: exec::Halt,
+        results: Shared<crate::events::Aggregator>,
+    ) -> Self {
+        let realtime = env.clock.is_none();
+        let cases = &spec.plan.cases;
+        Progress {
+            spec,
+            finished: HashMap::new(),
+            results,
+            prior,
+            interrupted,
+            halt,
+            realtime,
+            state: vec![State::Pending; cases.len()],
+            feet: cases.iter().map(|c| Footprint::of(c, !realtime)).collect(),
+            index: cases
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.id.as_str(), i))
+                .collect(),
+            first_open: 0,
+            busy: 0,
+        }
+    }
+
     /// Why the run stopped, if it did.
     fn halted(&self) -> Option<Note> {
         let h = self.halt.lock().unwrap_or_else(|p| p.into_inner());
@@ -173,15 +223,105 @@ impl Progress<'_> {
             cause: Box::new(cause),
         })
     }
+
+    /// Case `i` waits for its prerequisite: an earlier case of the plan not done yet.
+    fn awaits_prerequisite(&self, i: usize) -> bool {
+        let dep = self.spec.plan.cases[i].depends_on.as_deref();
+        dep.and_then(|d| self.index.get(d))
+            .is_some_and(|&j| j < i && self.state[j] != State::Done)
+    }
+
+    /// A case is decided (without a call, or by its end).
+    fn done(&mut self, idx: usize, status: Option<Status>) {
+        if let Some(s) = status {
+            self.finished
+                .insert(self.spec.plan.cases[idx].id.clone(), s);
+        }
+        if self.state[idx] == (State::Running { holds: true }) {
+            self.busy -= 1;
+        }
+        self.state[idx] = State::Done;
+    }
+
+    /// Walk the open cases in workbook order: decide those that need no call, and return those that may
+    /// start now: prerequisite done, no earlier unfinished case in conflict, a `--jobs` slot free (a waiting
+    /// case in real time needs none).
+    fn ready(&mut self, sink: &mut Shared<Fanout>) -> Result<Vec<usize>, RunError> {
+        let cases = &self.spec.plan.cases;
+        let jobs = self.spec.opts.jobs.max(1);
+        while self.first_open < cases.len() && self.state[self.first_open] == State::Done {
+            self.first_open += 1;
+        }
+        let mut start = Vec::new();
+        // The union of the footprints of the earlier cases still unfinished (running ones that hold).
+        let mut before = Footprint::default();
+        let mut any_before = false;
+        for (i, case) in cases.iter().enumerate().skip(self.first_open) {
+            if self.busy >= jobs && !self.realtime {
+                break; // nothing more can start; the rest is decided when reached
+            }
+            match self.state[i] {
+                State::Done | State::Running { holds: false } => continue,
+                State::Running { holds: true } => {
+                    before.add(&self.feet[i]);
+                    any_before = true;
+                    continue;
+                }
+                State::Pending => {}
+            }
+            if self.decide(i, sink)? {
+                continue;
+            }
+            let blocked =
+                self.awaits_prerequisite(i) || before.conflicts(&self.feet[i], any_before);
+            let beside = self.realtime && super::wait::waits(case) && !self.feet[i].writes();
+            if !blocked && (beside || self.busy < jobs) {
+                self.state[i] = State::Running { holds: !beside };
+                self.busy += usize::from(!beside);
+                start.push(i);
+                if beside {
+                    continue;
+                }
+            }
+            before.add(&self.feet[i]);
+            any_before = true;
+        }
+        Ok(start)
+    }
+
+    /// Decide case `i` without a call when it must be (a resumed run's finished case, or
+    /// [`decide_without_call`] once its prerequisite is done). True when it was decided.
+    fn decide(&mut self, i: usize, sink: &mut Shared<Fanout>) -> Result<bool, RunError> {
+        let case = &self.spec.plan.cases[i];
+        if let Some(s) = self.prior.get(&case.id).copied() {
+            self.done(i, Some(s));
+            return Ok(true);
+        }
+        if self.awaits_prerequisite(i) {
+            return Ok(false);
+        }
+        let Some(r) = decide_without_call(case, self) else {
+            return Ok(false);
+        };
+        let status = case.selected.then_some(r.status);
+        sink.event(&Event::CaseFinished { result: r })
+            .map_err(journal_err)?;
+        self.done(i, status);
+        Ok(true)
+    }
 }
 
-/// Run every case of the plan; each ends with a `case_finished` event.
+/// Run every case of the plan; each ends with a `case_finished` event. A list schedule in workbook order: a
+/// case starts as soon as its prerequisite is done, no earlier unfinished case conflicts with it
+/// ([`Footprint::conflicts`]) and a `--jobs` slot is free; a waiting case in real time holds no slot and
+/// holds nothing back.
 pub async fn run_cases(
     spec: &Spec,
     env: &Environment,
     stream: &Stream,
     interrupted: Arc<AtomicBool>,
 ) -> Result<(), RunError> {
+    use futures_util::StreamExt;
     let ex = Arc::new(executor(spec, env, stream.halt.clone()));
     let prior = stream
         .results
@@ -191,50 +331,28 @@ pub async fn run_cases(
         .filter(|c| c.started.is_some())
         .map(|c| (c.id.clone(), c.status))
         .collect();
-    let (beside, waiting) = tokio::sync::mpsc::unbounded_channel::<usize>();
-    let mut p = Progress {
-        spec,
-        finished: HashMap::new(),
-        results: stream.results.clone(),
-        prior,
-        interrupted: interrupted.clone(),
-        halt: stream.halt.clone(),
-        realtime: env.clock.is_none(),
-        beside,
-    };
+    let results = stream.results.clone();
+    let mut p = Progress::new(spec, prior, interrupted.clone(), env, stream.halt.clone(), results);
     let ctx = CaseRun {
         spec,
-        ex: ex.clone(),
+        ex,
         sink: stream.sink.clone(),
         interrupted,
         halt: stream.halt.clone(),
     };
-    // Waiting cases (real time): each runs as soon as the scheduler reaches it, beside the batches, and holds
-    // no --jobs slot.
-    let ctx = &ctx;
-    let beside_run = {
-        use futures_util::StreamExt;
-        futures_util::stream::unfold(
-            waiting,
-            |mut rx| async move { rx.recv().await.map(|i| (i, rx)) },
-        )
-        .map(move |idx| ctx.run(idx))
-        .buffer_unordered(usize::MAX)
-        .collect::<Vec<_>>()
-    };
-    let batches = async move {
-        let mut sink = stream.sink.clone();
-        let mut i = 0;
-        while i < spec.plan.cases.len() {
-            let batch = next_batch(&mut p, &mut i, &mut sink)?;
-            for (idx, status) in run_batch(&p, ctx, batch).await {
-                p.finished.insert(spec.plan.cases[idx].id.clone(), status);
-            }
+    let mut sink = stream.sink.clone();
+    let mut running = futures_util::stream::FuturesUnordered::new();
+    loop {
+        for idx in p.ready(&mut sink)? {
+            running.push(ctx.run(idx));
         }
-        Ok::<(), RunError>(())
-    };
-    let (_, done) = futures_util::future::join(beside_run, batches).await;
-    done
+        match running.next().await {
+            Some((idx, status)) => p.done(idx, Some(status)),
+            None => break,
+        }
+    }
+    debug_assert!(p.state.iter().all(|s| *s == State::Done));
+    Ok(())
 }
 
 /// What running one case needs (apart from the scheduler's progress).
@@ -309,73 +427,81 @@ impl CaseRun<'_> {
     }
 }
 
-/// The next batch of cases to call, from case `*i` on. Cases decided without a call are journalled on the
-/// way; a resumed run's finished cases are skipped.
-fn next_batch(
-    p: &mut Progress,
-    i: &mut usize,
-    sink: &mut Shared<Fanout>,
-) -> Result<Vec<usize>, RunError> {
-    let cases = &p.spec.plan.cases;
-    let jobs = p.spec.opts.jobs.max(1);
-    let mut batch = Vec::new();
-    while *i < cases.len() {
-        let case = &cases[*i];
-        if let Some(s) = p.prior.get(&case.id) {
-            p.finished.insert(case.id.clone(), *s);
-        } else if let Some(r) = decide_without_call(case, p) {
-            if case.selected {
-                p.finished.insert(case.id.clone(), r.status);
-            }
-            sink.event(&Event::CaseFinished { result: r })
-                .map_err(journal_err)?;
-        } else if p.realtime && super::wait::waits(case) && !is_exclusive(case, false) {
-            // A waiting case runs beside the batches; it holds nothing back.
-            let _ = p.beside.send(*i);
-        } else {
-            let exclusive = jobs == 1 || is_exclusive(case, !p.realtime);
-            if exclusive && !batch.is_empty() {
-                break;
-            }
-            batch.push(*i);
-            *i += 1;
-            if exclusive {
-                break;
-            }
-            continue;
-        }
-        *i += 1;
-    }
-    Ok(batch)
-}
-
-/// Run a batch, at most `--jobs` at once; returns each case's status.
-async fn run_batch(p: &Progress<'_>, ctx: &CaseRun<'_>, batch: Vec<usize>) -> Vec<(usize, Status)> {
-    use futures_util::StreamExt;
-    futures_util::stream::iter(batch.into_iter().map(|idx| ctx.run(idx)))
-        .buffer_unordered(p.spec.opts.jobs.max(1))
-        .collect()
-        .await
-}
-
 /// The write of case `id` an interrupted run left with an unknown outcome: its operation and step.
 fn unknown_write<'a>(spec: &'a Spec, id: &str) -> Option<&'a (String, u32)> {
     spec.resume.as_ref()?.state.unknown_writes.get(id)
 }
 
-/// A case that writes runs alone; with the clock knob (`clock`), so does a case that moves the clock (expired
-/// tokens, token lifetime, token requests). An expired-token write is refused before it writes: it needs no
-/// exclusivity.
-pub fn is_exclusive(case: &PlannedCase, clock: bool) -> bool {
-    case.steps.iter().any(|s| {
-        let write = matches!(&s.call, plan::Call::Api(c) if c.is_write());
-        (write && s.auth != plan::AuthMode::Expired)
-            || (clock
-                && (write
-                    || s.auth == plan::AuthMode::Expired
-                    || s.wait_lifetime
-                    || matches!(s.call, plan::Call::Token { .. })))
-    })
+/// What a case touches, for the scheduler: the agency APIs it reads and writes (one bit per [`Api`]), and,
+/// only with the simulator's clock knob, whether it moves the shared clock (expired tokens, token lifetime;
+/// a token request does not: nothing moves the clock while it runs, every clock mover conflicts with all). A
+/// step sent without a token or with an expired one is refused before it reads or
+/// writes: it touches nothing. A Tjenestepensjonsavtale write changes the avtaleforhold register, which every
+/// agency API answers by (Inntektsmottakere and Inntekt refuse or filter by it, Aa-reg OTP's window can
+/// follow it, gyldighet reads it): it writes all four.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    pub reads: u8,
+    pub writes: u8,
+    pub clock: bool,
+}
+
+fn api_bit(api: Api) -> u8 {
+    Api::ALL
+        .iter()
+        .position(|a| *a == api)
+        .map_or(0, |i| 1u8 << i)
+}
+
+/// The APIs that answer by the avtaleforhold register.
+fn agreement_bits() -> u8 {
+    [
+        Api::Tjenestepensjonsavtale,
+        Api::Inntektsmottakere,
+        Api::Inntekt,
+        Api::AaregOtp,
+    ]
+    .into_iter()
+    .fold(0, |b, a| b | api_bit(a))
+}
+
+impl Footprint {
+    /// The footprint of `case`; `clock`: the environment's clock is the simulator's knob.
+    pub fn of(case: &PlannedCase, clock: bool) -> Footprint {
+        let mut f = Footprint::default();
+        for s in &case.steps {
+            f.clock |= clock && (s.auth == plan::AuthMode::Expired || s.wait_lifetime);
+            let plan::Call::Api(c) = &s.call else {
+                continue;
+            };
+            if matches!(s.auth, plan::AuthMode::Expired | plan::AuthMode::None) {
+                continue;
+            }
+            match c.is_write() {
+                true => f.writes |= agreement_bits(),
+                false => f.reads |= api_bit(c.api()),
+            }
+        }
+        f
+    }
+
+    pub fn writes(&self) -> bool {
+        self.writes != 0
+    }
+
+    /// Whether two cases must not overlap: one moves the clock, or both use an API and one writes it.
+    /// `self` may be a union of footprints; `nonempty`: it holds at least one case.
+    pub fn conflicts(&self, other: &Footprint, nonempty: bool) -> bool {
+        (nonempty && (self.clock || other.clock))
+            || self.writes & (other.reads | other.writes) != 0
+            || other.writes & self.reads != 0
+    }
+
+    fn add(&mut self, other: &Footprint) {
+        self.reads |= other.reads;
+        self.writes |= other.writes;
+        self.clock |= other.clock;
+    }
 }
 
 /// The verdict of a case that is not called: a write an interrupted run left with an unknown outcome, not
@@ -449,5 +575,52 @@ fn prerequisite_fault(p: &Progress, dep: &str) -> Note {
         case: dep.to_string(),
         step,
         cause,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> plan::Plan {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testcases")
+            .join(crate::workbook::generate::BUNDLED_FILE);
+        let wb = crate::workbook::read(&path).expect("the bundled workbook reads");
+        plan::build(&wb, &Default::default()).expect("the bundled plan builds")
+    }
+
+    #[test]
+    fn footprints_of_the_bundled_plan() {
+        let plan = bundled();
+        let foot = |id: &str, clock: bool| {
+            let c = plan.cases.iter().find(|c| c.id == id).expect("the case");
+            Footprint::of(c, clock)
+        };
+        // Refused before it reads or writes: SEC-01 touches nothing in real time, moves the clock with the knob.
+        assert_eq!(foot("SEC-01", false), Footprint::default());
+        assert!(foot("SEC-01", true).clock);
+        assert!(!foot("MP-02", false).clock && foot("MP-02", true).clock);
+        // A Tjenestepensjonsavtale write changes what every agency API answers by.
+        let (tpa, ims, inn, aar) = (
+            foot("TPA-02", false),
+            foot("IMS-01", false),
+            foot("INN-01", false),
+            foot("AAR-01", false),
+        );
+        assert!(tpa.writes());
+        for read in [ims, inn, aar, foot("TPA-05", false)] {
+            assert!(!read.writes());
+            assert!(tpa.conflicts(&read, true) && read.conflicts(&tpa, true));
+        }
+        assert!(tpa.conflicts(&foot("TPA-03", false), true));
+        // Reads never conflict with reads; a clock mover conflicts with everything, even a token request.
+        assert!(!ims.conflicts(&inn, true) && !ims.conflicts(&ims, true));
+        let (mp01, mp02) = (foot("MP-01", true), foot("MP-02", true));
+        assert_eq!(mp01, Footprint::default());
+        assert!(mp02.conflicts(&mp01, true) && mp01.conflicts(&mp02, true));
+        assert!(!mp01.conflicts(&tpa, true));
+        // SEC-02's POST with another API's token may write: it counts as a write.
+        assert!(foot("SEC-02", false).writes());
     }
 }

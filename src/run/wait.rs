@@ -1,7 +1,8 @@
 //! Waiting cases in real time (docs/rehearse.md): SEC-01 obtains every token it will present expired, then
 //! waits once until all are past `exp` plus the API's expiry tolerance plus [`EXPIRY_MARGIN_SECS`]; MP-02
-//! waits once past its token's `expires_in`. A waiting case runs beside the batches (it holds no `--jobs`
-//! slot); a write holds exclusivity only for its own call ([`Waits::gate`]). What a case has finished is kept
+//! waits once past its token's `expires_in`. A waiting case runs beside the others (it holds no `--jobs`
+//! slot and, once started, holds no later case back); a write holds exclusivity only for its own call
+//! ([`Waits::gate`]). What a case has finished is kept
 //! here, so a case cut by its time limit keeps its steps and correlation ids.
 
 use super::plan::{AuthMode, PlannedCase};
@@ -13,10 +14,11 @@ use std::time::{Duration, Instant};
 
 pub use crate::config::EXPIRY_MARGIN_SECS;
 
-/// A token obtained before the wait, and when it expires.
+/// A token obtained before the wait, when it expires, and its `expires_in` (seconds).
 pub struct ExpiredToken {
     pub token: Secret<String>,
     pub exp: Instant,
+    pub lifetime: u64,
 }
 
 /// The executor's state for waits, partial cases and observed tolerances.
@@ -32,7 +34,8 @@ pub struct Waits {
     pub waited: Mutex<HashMap<String, Duration>>,
     /// Seconds past `exp` at which an API still accepted a token: a lower bound of its tolerance.
     pub observed: Mutex<HashMap<Api, u64>>,
-    /// Writes take it exclusively for their own call; other calls share it.
+    /// Writes take it exclusively for their own call; other calls share it. One gate for all APIs: a
+    /// Tjenestepensjonsavtale write changes the avtaleforhold register every agency API answers by.
     pub gate: tokio::sync::RwLock<()>,
 }
 
@@ -104,7 +107,7 @@ impl Waits {
     }
 }
 
-/// A case that waits in real time (it runs beside the batches).
+/// A case that waits in real time (it runs beside the others).
 pub fn waits(case: &PlannedCase) -> bool {
     case.steps
         .iter()
