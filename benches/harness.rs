@@ -307,18 +307,7 @@ fn bare_loop(
             .filter(|p| p.starts_with(path_prefix))
             .map(|p| p.to_string())
             .collect();
-        let today = chrono::Utc::now().date_naive();
-        let id = bootstrap::sim_identity(today, bootstrap::SIM_INSTITUTION_ORGNR, "Bench")
-            .expect("a synthetic identity");
-        bootstrap::ExternalSim::new(&http, &sim.url)
-            .register(&id)
-            .await
-            .expect("the client registers");
-        let mp = bootstrap::sim_maskinporten(
-            http.clone(),
-            &dsop_harness::sim::SimUrls::new(&sim.url),
-            id.cert,
-        );
+        let mp = sim_maskinporten(&http, sim).await;
         let token = mp
             .token(Api::Inntektsmottakere.scope().expect("a scope"))
             .await
@@ -418,8 +407,8 @@ fn hurl_rounds(rt: &tokio::runtime::Runtime, dir: &Path) -> Result<HurlRounds, S
     })
 }
 
-/// A value for each token variable of a Hurl file: a token from the simulator for its scope, registered
-/// as the harness registers itself; a string that is no token for `expired_token` (the simulator answers
+/// A value for each token variable of a Hurl file: a token from the simulator for its scope (the client
+/// registered as the bare loop's); a string that is no token for `expired_token` (the simulator answers
 /// it 401, as it answers an expired one).
 fn sim_tokens(
     rt: &tokio::runtime::Runtime,
@@ -427,19 +416,7 @@ fn sim_tokens(
     variables: &BTreeMap<String, Option<String>>,
 ) -> Vec<(String, String)> {
     rt.block_on(async {
-        let http = client();
-        let today = chrono::Utc::now().date_naive();
-        let id = bootstrap::sim_identity(today, bootstrap::SIM_INSTITUTION_ORGNR, "Bench")
-            .expect("a synthetic identity");
-        bootstrap::ExternalSim::new(&http, &sim.url)
-            .register(&id)
-            .await
-            .expect("the client registers");
-        let mp = bootstrap::sim_maskinporten(
-            http.clone(),
-            &dsop_harness::sim::SimUrls::new(&sim.url),
-            id.cert,
-        );
+        let mp = sim_maskinporten(&client(), sim).await;
         let mut out = Vec::new();
         for (name, scope) in variables {
             let value = match scope {
@@ -450,6 +427,25 @@ fn sim_tokens(
         }
         out
     })
+}
+
+/// A Maskinporten client of a synthetic institution, registered with the `simulate` process `sim`.
+async fn sim_maskinporten(
+    http: &reqwest::Client,
+    sim: &Sim,
+) -> dsop_harness::auth::MaskinportenClient {
+    let today = chrono::Utc::now().date_naive();
+    let id = bootstrap::sim_identity(today, bootstrap::SIM_INSTITUTION_ORGNR, "Bench")
+        .expect("a synthetic identity");
+    bootstrap::ExternalSim::new(http, &sim.url)
+        .register(&id)
+        .await
+        .expect("the client registers");
+    bootstrap::sim_maskinporten(
+        http.clone(),
+        &dsop_harness::sim::SimUrls::new(&sim.url),
+        id.cert,
+    )
 }
 
 /// The harness's HTTP client set-up (it installs the TLS crypto provider reqwest needs), nothing else.
