@@ -3,7 +3,8 @@
 //! `target/bench/harness.json` (or `$DSOP_BENCH_OUT`) so commits can be compared.
 //!
 //! 1. The bundled suite with every report (embedded simulator): wall, and the start-up share (process start
-//!    to the first `case_started`). Hurl (when on PATH) is not compared yet: the reason is printed.
+//!    to the first `case_started`). When `hurl` is on PATH: the same requests (a Hurl file generated from
+//!    the plan by `run::hurl`) sent by Hurl against a `simulate` process, and our wall / Hurl's wall.
 //! 2. 1,000 and 10,000 generated read cases (IMS-01 copies) against a `simulate` process: the whole run, its
 //!    cases phase (first `case_started` to the last event before `run_finished`), peak RSS, and a bare
 //!    reqwest loop (the same requests taken from the simulator's log, the same concurrency, no checks, no
@@ -308,18 +309,7 @@ fn bare_loop(
             .filter(|p| p.starts_with(path_prefix))
             .map(|p| p.to_string())
             .collect();
-        let today = chrono::Utc::now().date_naive();
-        let id = bootstrap::sim_identity(today, bootstrap::SIM_INSTITUTION_ORGNR, "Bench")
-            .expect("a synthetic identity");
-        bootstrap::ExternalSim::new(&http, &sim.url)
-            .register(&id)
-            .await
-            .expect("the client registers");
-        let mp = bootstrap::sim_maskinporten(
-            http.clone(),
-            &dsop_harness::sim::SimUrls::new(&sim.url),
-            id.cert,
-        );
+        let mp = sim_maskinporten(&http, sim).await;
         let token = mp
             .token(Api::Inntektsmottakere.scope().expect("a scope"))
             .await
@@ -351,6 +341,113 @@ fn bare_loop(
             .await;
         (n, t.elapsed())
     })
+}
+
+/// Row 1's comparison: Hurl sending the bundled plan's requests.
+struct HurlRounds {
+    version: String,
+    /// The median wall of `hurl` (process start to end) over `BUNDLED_ROUNDS` rounds.
+    wall: Duration,
+    entries: usize,
+    /// Hurl's exit code of the median round (4: a status differed from the plan's expectation).
+    exit: Option<i32>,
+}
+
+/// The bundled plan as a Hurl file (`run::hurl`), sent by `hurl --test --continue-on-error` against a
+/// fresh `simulate` process per round, with tokens the benchmark gets from that simulator first (not in
+/// Hurl's wall). Err with the reason when Hurl cannot be compared.
+fn hurl_rounds(rt: &tokio::runtime::Runtime, dir: &Path) -> Result<HurlRounds, String> {
+    let version = Command::new("hurl")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .ok_or("hurl is not on PATH")?;
+    let version = String::from_utf8_lossy(&version.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("?")
+        .to_string();
+    let wb = workbook::read(&bundled_workbook()).map_err(|e| e.to_string())?;
+    let plan = plan::build(&wb, &PlanOptions::default())
+        .map_err(|_| "the bundled plan does not build".to_string())?;
+    let mut rounds = Vec::new();
+    for round in 0..BUNDLED_ROUNDS {
+        let sim = simulate(&[]);
+        let ep = dsop_harness::sim::SimUrls::new(&sim.url).endpoints();
+        let file = dsop_harness::run::hurl::generate(&plan, &ep)?;
+        let path = dir.join(format!("bundled-{round}.hurl"));
+        std::fs::write(&path, &file.text).map_err(|e| e.to_string())?;
+        let tokens = sim_tokens(rt, &sim, &file.variables);
+        let mut cmd = Command::new("hurl");
+        cmd.args(["--test", "--continue-on-error"]);
+        for (name, value) in &tokens {
+            cmd.arg("--variable").arg(format!("{name}={value}"));
+        }
+        cmd.arg(&path).stdout(Stdio::null()).stderr(Stdio::null());
+        let t = Instant::now();
+        let status = cmd
+            .status()
+            .map_err(|e| format!("hurl does not start: {e}"))?;
+        let wall = t.elapsed();
+        if !matches!(status.code(), Some(0) | Some(4)) {
+            return Err(format!(
+                "hurl failed (exit {:?}) on {}",
+                status.code(),
+                path.display()
+            ));
+        }
+        rounds.push((wall, file.entries, status.code()));
+    }
+    rounds.sort_by_key(|r| r.0);
+    let (wall, entries, exit) = rounds[rounds.len() / 2];
+    Ok(HurlRounds {
+        version,
+        wall,
+        entries,
+        exit,
+    })
+}
+
+/// A value for each token variable of a Hurl file: a token from the simulator for its scope (the client
+/// registered as the bare loop's); a string that is no token for `expired_token` (the simulator answers
+/// it 401, as it answers an expired one).
+fn sim_tokens(
+    rt: &tokio::runtime::Runtime,
+    sim: &Sim,
+    variables: &BTreeMap<String, Option<String>>,
+) -> Vec<(String, String)> {
+    rt.block_on(async {
+        let mp = sim_maskinporten(&client(), sim).await;
+        let mut out = Vec::new();
+        for (name, scope) in variables {
+            let value = match scope {
+                Some(s) => mp.token(s).await.expect("a token").expose().clone(),
+                None => "expired".to_string(),
+            };
+            out.push((name.clone(), value));
+        }
+        out
+    })
+}
+
+/// A Maskinporten client of a synthetic institution, registered with the `simulate` process `sim`.
+async fn sim_maskinporten(
+    http: &reqwest::Client,
+    sim: &Sim,
+) -> dsop_harness::auth::MaskinportenClient {
+    let today = chrono::Utc::now().date_naive();
+    let id = bootstrap::sim_identity(today, bootstrap::SIM_INSTITUTION_ORGNR, "Bench")
+        .expect("a synthetic identity");
+    bootstrap::ExternalSim::new(http, &sim.url)
+        .register(&id)
+        .await
+        .expect("the client registers");
+    bootstrap::sim_maskinporten(
+        http.clone(),
+        &dsop_harness::sim::SimUrls::new(&sim.url),
+        id.cert,
+    )
 }
 
 /// The harness's HTTP client set-up (it installs the TLS crypto provider reqwest needs), nothing else.
@@ -635,17 +732,28 @@ fn main() {
         "<= 0.1 s",
     );
     row("1 bundled suite: where the wall went", split(&b_phases), "");
-    let hurl = Command::new("hurl")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    let hurl_note = if hurl {
-        "skipped: the Hurl file generator is not built yet".to_string()
-    } else {
-        "skipped: hurl is not on PATH".to_string()
+    let (hurl_note, hurl_json) = match hurl_rounds(&rt, tmp.path()) {
+        Err(why) => (format!("skipped: {why}"), json!({ "skipped": why })),
+        Ok(h) => (
+            format!(
+                "{:.2}x ({:.3} s ours / {:.3} s hurl {}, {} requests, exit {})",
+                b_wall.as_secs_f64() / h.wall.as_secs_f64(),
+                b_wall.as_secs_f64(),
+                h.wall.as_secs_f64(),
+                h.version,
+                h.entries,
+                h.exit.map_or("?".to_string(), |c| c.to_string())
+            ),
+            json!({
+                "version": h.version,
+                "wall_s": secs(h.wall),
+                "requests": h.entries,
+                "exit": h.exit,
+                "ours_over_hurl": ((b_wall.as_secs_f64() / h.wall.as_secs_f64()) * 100.0).round() / 100.0,
+            }),
+        ),
     };
-    row("1 bundled suite: ratio to Hurl", hurl_note.clone(), "");
+    row("1 bundled suite: ratio to Hurl", hurl_note, "");
 
     // 2. Generated read cases against a simulate process, and the bare loop against the same process.
     let mut scale = Vec::new();
@@ -801,7 +909,7 @@ fn main() {
             "startup_s": secs(b_start),
             "phases": phases_json(&b_phases),
             "startup_share": ((b_start.as_secs_f64() / b_wall.as_secs_f64()) * 100.0).round() / 100.0,
-            "hurl": hurl_note,
+            "hurl": hurl_json,
         },
         "scale": scale,
         "time_ratio": (growth * 100.0).round() / 100.0,

@@ -1,5 +1,7 @@
 //! File writing that never leaves a half-written file: write to a temporary file in the same folder,
-//! fsync it, then rename it over the target.
+//! then rename it over the target. `write_atomic` also fsyncs the file and its folder (the file survives a
+//! power cut); `replace` does not (the file survives a killed process, never half-written): for files that
+//! can be made again, such as a run's reports (from its journal), and for files written many times a run.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -16,6 +18,25 @@ pub fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> io::Result<()>,
 ) -> io::Result<()> {
+    write_via_temp(path, fill, true)
+}
+
+/// Write `bytes` to `path` through a temporary file and a rename, without fsync: never half-written, but
+/// not on disk before the operating system writes it (a power cut may lose it).
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_via_temp(path, |f| f.write_all(bytes), false)
+}
+
+/// As [`replace`], the content written by `fill`.
+pub fn replace_with(path: &Path, fill: impl FnOnce(&mut File) -> io::Result<()>) -> io::Result<()> {
+    write_via_temp(path, fill, false)
+}
+
+fn write_via_temp(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> io::Result<()>,
+    durable: bool,
+) -> io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -25,7 +46,10 @@ pub fn write_atomic_with(
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let written = File::create(&tmp).and_then(|mut f| {
         fill(&mut f)?;
-        f.sync_all()
+        match durable {
+            true => f.sync_all(),
+            false => Ok(()),
+        }
     });
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
@@ -34,8 +58,10 @@ pub fn write_atomic_with(
     fs::rename(&tmp, path).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+    if durable {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
     }
     Ok(())
 }
@@ -67,6 +93,10 @@ mod tests {
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+        replace(&p, b"three").unwrap();
+        replace_with(&p, |f| f.write_all(b"four")).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"four");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
     }
 }

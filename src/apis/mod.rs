@@ -259,6 +259,28 @@ fn classify(e: &reqwest::Error) -> TransportError {
     }
 }
 
+/// The request for one call, without credentials: method, URL, the API's headers (the correlation id
+/// among them) and body. `ApiClient::send` sends it; `run::hurl` writes it into a Hurl file.
+pub fn build_request(
+    http: &reqwest::Client,
+    endpoints: &Endpoints,
+    call: &ApiCall,
+    correlation_id: &str,
+) -> reqwest::RequestBuilder {
+    match call {
+        ApiCall::AvtaleforholdPost { .. }
+        | ApiCall::AvtaleforholdDelete { .. }
+        | ApiCall::AvtaleforholdGyldighet { .. } => {
+            tjenestepensjonsavtale::build(http, endpoints, call, correlation_id)
+        }
+        ApiCall::InntektsmottakereGet { .. } => {
+            inntektsmottakere::build(http, endpoints, call, correlation_id)
+        }
+        ApiCall::InntektGet { .. } => inntekt::build(http, endpoints, call, correlation_id),
+        ApiCall::Aareg { .. } => aareg::build(http, endpoints, call, correlation_id),
+    }
+}
+
 /// One semaphore per (API, consumer organisation).
 type Limiters = HashMap<(Api, String), Arc<tokio::sync::Semaphore>>;
 
@@ -305,22 +327,7 @@ impl ApiClient {
         timeout: Duration,
     ) -> Exchange {
         let correlation_id = uuid::Uuid::new_v4().to_string();
-        let req = match call {
-            ApiCall::AvtaleforholdPost { .. }
-            | ApiCall::AvtaleforholdDelete { .. }
-            | ApiCall::AvtaleforholdGyldighet { .. } => {
-                tjenestepensjonsavtale::build(&self.http, &self.endpoints, call, &correlation_id)
-            }
-            ApiCall::InntektsmottakereGet { .. } => {
-                inntektsmottakere::build(&self.http, &self.endpoints, call, &correlation_id)
-            }
-            ApiCall::InntektGet { .. } => {
-                inntekt::build(&self.http, &self.endpoints, call, &correlation_id)
-            }
-            ApiCall::Aareg { .. } => {
-                aareg::build(&self.http, &self.endpoints, call, &correlation_id)
-            }
-        };
+        let req = build_request(&self.http, &self.endpoints, call, &correlation_id);
         let mut req = req.timeout(timeout);
         if let Credentials::Bearer(t) = creds {
             req = req.bearer_auth(t.expose());

@@ -390,7 +390,7 @@ pub fn write_bundle_with(
         .transpose()?;
 
     let out = dir.join(BUNDLE);
-    crate::fsutil::write_atomic_with(&out, |file| {
+    crate::fsutil::replace_with(&out, |file| {
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)

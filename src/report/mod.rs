@@ -61,9 +61,10 @@ pub enum ReportError {
     Input { path: PathBuf, message: String },
 }
 
-/// Write `bytes` atomically, mapping the error to `ReportError::Io`.
+/// Write `bytes` atomically (never half-written; not fsynced: a report can be made again from the journal
+/// with `report DIR`), mapping the error to `ReportError::Io`.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    crate::fsutil::write_atomic(path, bytes).map_err(|source| ReportError::Io {
+    crate::fsutil::replace(path, bytes).map_err(|source| ReportError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -125,7 +125,7 @@ pub fn write_filled(
             "open it in Excel, save it again as .xlsx, and run again",
         )
     })?;
-    crate::fsutil::write_atomic(out, &filled).map_err(|e| write_error(out, e))
+    crate::fsutil::replace(out, &filled).map_err(|e| write_error(out, e))
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>, WorkbookError> {

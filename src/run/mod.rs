@@ -10,6 +10,7 @@ pub mod conclude;
 pub mod exec;
 pub mod expect;
 pub mod fidelity;
+pub mod hurl;
 pub mod plan;
 pub mod rehearse;
 pub mod schedule;

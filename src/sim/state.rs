@@ -456,7 +456,9 @@ impl SimState {
         rules::virkningsperiode(&self.avtaleforhold(institution, opplysningspliktig))
     }
 
-    /// Persist the mutable state to `--state FILE` (if given). Failures are logged, not fatal.
+    /// Persist the mutable state to `--state FILE` (if given): through a temporary file and a rename, so it
+    /// is never half-written, but not fsynced (it is written after every change, on the request's path).
+    /// Failures are logged, not fatal.
     pub fn save_state(&self) {
         let Some(path) = &self.cfg.state else { return };
         let doc = {
@@ -487,7 +489,7 @@ impl SimState {
         };
         match serde_json::to_vec_pretty(&doc) {
             Ok(bytes) => {
-                if let Err(e) = crate::fsutil::write_atomic(path, &bytes) {
+                if let Err(e) = crate::fsutil::replace(path, &bytes) {
                     tracing::warn!(
                         "could not write the simulator state file {}: {e}",
                         path.display()
