@@ -56,8 +56,8 @@ pub fn load_run(dir: &Path, lang: Lang) -> Result<RunReport, ReportError> {
     }
     let events =
         crate::events::journal::read(&journal).map_err(|e| input_err(&journal, e.to_string()))?;
-    let mut report = Aggregator::replay(&events.events)
-        .report(lang)
+    let mut report = Aggregator::replay_owned(events.events)
+        .into_report(lang)
         .ok_or_else(|| {
             input_err(
                 &journal,
