@@ -514,6 +514,14 @@ fn human_text(s: &str, masked: bool) -> String {
     }
 }
 
+/// The template context of a view (the HTML and the docx are rendered from it).
+pub fn context(view: &ReportView) -> Result<tera::Context, super::ReportError> {
+    tera::Context::from_serialize(view).map_err(|e| super::ReportError::Render {
+        what: "the report view".to_string(),
+        message: e.to_string(),
+    })
+}
+
 impl ReportView {
     /// Build the view of an already prepared (scrubbed, optionally masked) report.
     pub fn build(report: &RunReport, lang: Lang, masked: bool) -> ReportView {
