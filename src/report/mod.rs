@@ -134,9 +134,8 @@ pub fn write_all_with(
         }
         None => None,
     };
-    // The HTML and the docx are rendered from one template context; the view is dropped once it is made.
-    let ctx = view::context(&view)?;
-    drop(view);
+    // The HTML and the docx are rendered from one template context, which the view is turned into.
+    let ctx = view::into_context(view)?;
 
     let json_path = dir.join(RESULTS_JSON);
     json::write(&prepared, &json_path)?;
