@@ -7,6 +7,7 @@ use crate::model::{
 };
 use crate::note::RunNote;
 use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
 
 /// What `run_started` says.
 #[derive(Clone, Debug)]
@@ -29,6 +30,8 @@ pub struct Aggregator {
     start: Option<Start>,
     /// Finished cases, in first-seen order; a case journalled again (a resumed run) takes the last word.
     cases: Vec<CaseResult>,
+    /// Case id -> its index in `cases` (a lookup per `case_finished`, not a scan of every result).
+    index: HashMap<String, usize>,
     /// The `run_finished` time, unless a later `run_resumed` reopened the run.
     finished: Option<DateTime<Utc>>,
     interrupted: bool,
@@ -49,7 +52,47 @@ impl Aggregator {
         a
     }
 
+    /// [`Aggregator::replay`] of events the caller no longer needs: each finished case's result is moved in
+    /// and every other event dropped as it is fed, so the journal and the results are not held twice.
+    pub fn replay_owned(events: Vec<Event>) -> Aggregator {
+        let mut a = Aggregator::new();
+        for e in events {
+            a.feed_owned(e);
+        }
+        a
+    }
+
     pub fn feed(&mut self, e: &Event) {
+        if let Event::CaseFinished { result } = e {
+            self.finish_case(result.clone());
+        } else {
+            self.feed_other(e);
+        }
+    }
+
+    /// Feed an event the caller no longer needs: a finished case's result is moved in, not copied.
+    pub fn feed_owned(&mut self, e: Event) {
+        match e {
+            Event::CaseFinished { result } => self.finish_case(result),
+            e => self.feed_other(&e),
+        }
+    }
+
+    /// A finished case: kept once, in first-seen order; a case journalled again takes the last word.
+    fn finish_case(&mut self, result: CaseResult) {
+        if let Some(t) = result.finished.or(result.started) {
+            self.last_at = Some(t);
+        }
+        match self.index.get(&result.id) {
+            Some(&i) => self.cases[i] = result,
+            None => {
+                self.index.insert(result.id.clone(), self.cases.len());
+                self.cases.push(result);
+            }
+        }
+    }
+
+    fn feed_other(&mut self, e: &Event) {
         match e {
             Event::RunStarted {
                 run_id,
@@ -83,15 +126,7 @@ impl Aggregator {
                 self.interrupted = false;
                 self.last_at = Some(*at);
             }
-            Event::CaseFinished { result } => {
-                if let Some(t) = result.finished.or(result.started) {
-                    self.last_at = Some(t);
-                }
-                match self.cases.iter_mut().find(|c| c.id == result.id) {
-                    Some(c) => *c = result.clone(),
-                    None => self.cases.push(result.clone()),
-                }
-            }
+            Event::CaseFinished { result } => self.finish_case(result.clone()),
             Event::RunFinished {
                 at, interrupted, ..
             } => {
@@ -121,40 +156,52 @@ impl Aggregator {
         &self.cases
     }
 
-    /// The run's report, worded in `lang`; `None` before `run_started`.
+    /// The run's report, worded in `lang`; `None` before `run_started`. The aggregator stays as it is
+    /// (every result is copied); [`Aggregator::into_report`] moves them instead.
     pub fn report(&self, lang: Lang) -> Option<RunReport> {
-        let s = self.start.as_ref()?;
-        let mut cases = self.cases.clone();
-        // The workbook's order; cases the plan did not list (none, normally) keep their order at the end.
-        cases.sort_by_key(|c| {
-            s.case_ids
-                .iter()
-                .position(|id| *id == c.id)
-                .unwrap_or(usize::MAX)
-        });
+        self.clone().into_report(lang)
+    }
+
+    /// The run's report, worded in `lang`, built from the aggregator's own results (each case's result is
+    /// held once: moved into the report, not copied); `None` before `run_started`.
+    pub fn into_report(self, lang: Lang) -> Option<RunReport> {
+        let finished = self.finished.or(self.last_at);
+        let notes = self.start.as_ref().map(|s| self.run_notes(s))?;
+        let s = self.start?;
+        let mut cases = self.cases;
+        drop(self.index);
+        // The workbook's order; cases the plan did not list (none, normally) keep their order at the end
+        // (the sort is stable). One map of the plan's order, not a scan of it per comparison.
+        let order: HashMap<&str, usize> = s
+            .case_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
+        cases.sort_by_cached_key(|c| order.get(c.id.as_str()).copied().unwrap_or(usize::MAX));
+        drop(order);
         let observed = observed_tolerance(&cases);
         for c in &mut cases {
             crate::lang::word_case(c, lang);
         }
-        let notes = self
-            .run_notes(s)
+        let notes = notes
             .iter()
             .map(|n| crate::lang::run_note(n, lang))
             .collect();
         Some(RunReport {
-            harness_version: s.harness_version.clone(),
-            run_id: s.run_id.clone(),
-            env: s.env.clone(),
+            harness_version: s.harness_version,
+            run_id: s.run_id,
+            env: s.env,
             simulated: s.simulated || s.context.rehearsal,
             rehearsal: s.context.rehearsal,
             observed_expiry_tolerance_secs: observed,
             started: s.at,
-            finished: self.finished.or(self.last_at).unwrap_or(s.at),
+            finished: finished.unwrap_or(s.at),
             today: s.today,
-            workbook: s.workbook.clone(),
+            workbook: s.workbook,
             summary: Summary::of(cases.iter().map(|c| &c.status)),
             verdict: Verdict::of(&cases),
-            context: s.context.clone(),
+            context: s.context,
             cases,
             notes,
         })

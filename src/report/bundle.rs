@@ -392,8 +392,11 @@ pub fn write_bundle_with(
     let out = dir.join(BUNDLE);
     crate::fsutil::replace_with(&out, |file| {
         let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+        // Deflate level 1 (the fastest): the journal and the reports of a large run are tens of MB of
+        // repetitive text, which it still packs well.
         let options = SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1))
             .last_modified_time(zip::DateTime::default());
         // The manifest first: readers look for it there.
         zip.start_file(MANIFEST, options).map_err(io_other)?;

@@ -34,6 +34,32 @@ pub const PARTS: [&str; 10] = [
     "word/_rels/document.xml.rels",
 ];
 
+/// Per part of `PARTS`: the template that renders it, or (`None`) its static content in `STATIC_OF`.
+const TEMPLATE_OF: [Option<&str>; 10] = [
+    None,
+    None,
+    Some("core.xml.tera"),
+    Some("app.xml.tera"),
+    Some("document.xml.tera"),
+    None,
+    None,
+    Some("header1.xml.tera"),
+    Some("footer1.xml.tera"),
+    None,
+];
+const STATIC_OF: [&str; 10] = [
+    CONTENT_TYPES,
+    RELS,
+    "",
+    "",
+    "",
+    STYLES,
+    SETTINGS,
+    "",
+    "",
+    DOCUMENT_RELS,
+];
+
 fn render_err(what: &str, e: impl std::error::Error) -> ReportError {
     let mut message = e.to_string();
     let mut src = e.source();
@@ -64,44 +90,53 @@ fn templates() -> Result<tera::Tera, ReportError> {
     Ok(tera)
 }
 
-/// Render every part: `(part name, bytes)` in `PARTS` order.
-pub fn render_parts(view: &ReportView) -> Result<Vec<(&'static str, Vec<u8>)>, ReportError> {
-    let tera = templates()?;
-    let ctx = tera::Context::from_serialize(view).map_err(|e| render_err("context", e))?;
-    let r = |name: &str| -> Result<Vec<u8>, ReportError> {
-        tera.render(name, &ctx)
-            .map(String::into_bytes)
-            .map_err(|e| render_err(name, e))
-    };
-    Ok(vec![
-        (PARTS[0], CONTENT_TYPES.as_bytes().to_vec()),
-        (PARTS[1], RELS.as_bytes().to_vec()),
-        (PARTS[2], r("core.xml.tera")?),
-        (PARTS[3], r("app.xml.tera")?),
-        (PARTS[4], r("document.xml.tera")?),
-        (PARTS[5], STYLES.as_bytes().to_vec()),
-        (PARTS[6], SETTINGS.as_bytes().to_vec()),
-        (PARTS[7], r("header1.xml.tera")?),
-        (PARTS[8], r("footer1.xml.tera")?),
-        (PARTS[9], DOCUMENT_RELS.as_bytes().to_vec()),
-    ])
-}
-
 /// The docx bytes.
 pub fn render(view: &ReportView) -> Result<Vec<u8>, ReportError> {
-    let parts = render_parts(view)?;
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in parts {
-        zip.start_file(name, options)
+    let ctx = super::view::context(view)?;
+    let mut out = Cursor::new(Vec::new());
+    write_zip(&templates()?, &ctx, &mut out)?;
+    Ok(out.into_inner())
+}
+
+/// The package into `out`: each part rendered straight into its zip member, in `PARTS` order.
+fn write_zip(
+    tera: &tera::Tera,
+    ctx: &tera::Context,
+    out: impl Write + std::io::Seek,
+) -> Result<(), ReportError> {
+    let mut zip = zip::ZipWriter::new(out);
+    // Deflate level 1: a large run's document.xml is tens of MB of repetitive XML; the fastest level still
+    // packs it about tenfold, at a fraction of the default level's time.
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
+    for (i, name) in PARTS.iter().enumerate() {
+        zip.start_file(*name, options)
             .map_err(|e| render_err(name, e))?;
-        zip.write_all(&bytes).map_err(|e| render_err(name, e))?;
+        match TEMPLATE_OF[i] {
+            Some(t) => {
+                // Tera writes in small pieces; buffered, the deflater gets them in large blocks.
+                let mut w = std::io::BufWriter::with_capacity(1 << 16, &mut zip);
+                tera.render_to(t, ctx, &mut w)
+                    .map_err(|e| render_err(t, e))?;
+                w.flush().map_err(|e| render_err(t, e))?;
+            }
+            None => zip
+                .write_all(STATIC_OF[i].as_bytes())
+                .map_err(|e| render_err(name, e))?,
+        }
     }
-    let cursor = zip.finish().map_err(|e| render_err("zip", e))?;
-    Ok(cursor.into_inner())
+    zip.finish().map_err(|e| render_err("zip", e))?;
+    Ok(())
 }
 
 pub fn write(view: &ReportView, path: &Path) -> Result<(), ReportError> {
-    let bytes = render(view)?;
-    super::write_file(path, &bytes)
+    write_context(&super::view::context(view)?, path)
+}
+
+/// Write the docx from the view's template context (`view::context`): each part is rendered straight into
+/// its zip member, and the zip straight into the file (the document is never whole in memory).
+pub fn write_context(ctx: &tera::Context, path: &Path) -> Result<(), ReportError> {
+    let tera = templates()?;
+    super::write_streamed(path, |w| write_zip(&tera, ctx, w))
 }

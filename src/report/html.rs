@@ -23,17 +23,26 @@ fn render_err(e: tera::Error) -> ReportError {
     }
 }
 
-/// Render the HTML report.
-pub fn render(view: &ReportView) -> Result<String, ReportError> {
+fn templates() -> Result<tera::Tera, ReportError> {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![".html.tera"]);
     tera.set_escape_fn(super::text::escape_xml);
     tera.add_raw_template(NAME, TEMPLATE).map_err(render_err)?;
+    Ok(tera)
+}
+
+/// Render the HTML report.
+pub fn render(view: &ReportView) -> Result<String, ReportError> {
     let ctx = tera::Context::from_serialize(view).map_err(render_err)?;
-    tera.render(NAME, &ctx).map_err(render_err)
+    templates()?.render(NAME, &ctx).map_err(render_err)
 }
 
 pub fn write(view: &ReportView, path: &Path) -> Result<(), ReportError> {
-    let s = render(view)?;
-    super::write_file(path, s.as_bytes())
+    write_context(&super::view::context(view)?, path)
+}
+
+/// Write the HTML report from the view's template context (`view::context`), rendered straight into the file.
+pub fn write_context(ctx: &tera::Context, path: &Path) -> Result<(), ReportError> {
+    let tera = templates()?;
+    super::write_streamed(path, |w| tera.render_to(NAME, ctx, w).map_err(render_err))
 }

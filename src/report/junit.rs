@@ -5,6 +5,7 @@ use super::ReportError;
 use crate::model::{Api, CaseResult, Lang, RunReport, Status};
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
+use std::io::Write;
 use std::path::Path;
 
 fn secs(ms: u64) -> String {
@@ -78,7 +79,14 @@ fn step_lines(c: &CaseResult) -> String {
 
 /// Render the junit XML of a (prepared) report.
 pub fn render(report: &RunReport, lang: Lang) -> Result<Vec<u8>, ReportError> {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let mut out = Vec::new();
+    render_to(report, lang, &mut out)?;
+    Ok(out)
+}
+
+/// The junit XML of a (prepared) report, written into `out` as it is made.
+pub fn render_to(report: &RunReport, lang: Lang, out: impl Write) -> Result<(), ReportError> {
+    let mut w = Writer::new_with_indent(out, b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))
         .map_err(io_err)?;
 
@@ -250,12 +258,10 @@ pub fn render(report: &RunReport, lang: Lang) -> Result<Vec<u8>, ReportError> {
     }
     w.write_event(Event::End(BytesEnd::new("testsuites")))
         .map_err(io_err)?;
-    let mut out = w.into_inner();
-    out.push(b'\n');
-    Ok(out)
+    w.into_inner().write_all(b"\n").map_err(io_err)
 }
 
+/// Write `junit.xml`, each element into the file as it is made.
 pub fn write(report: &RunReport, lang: Lang, path: &Path) -> Result<(), ReportError> {
-    let bytes = render(report, lang)?;
-    super::write_file(path, &bytes)
+    super::write_streamed(path, |w| render_to(report, lang, w))
 }

@@ -70,6 +70,35 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     })
 }
 
+/// Write `path` atomically (temp file + rename), its content streamed by `fill` through a buffered writer:
+/// the file is never whole in memory. A `fill` error leaves no file behind and is returned as it is.
+pub(crate) fn write_streamed(
+    path: &Path,
+    fill: impl FnOnce(&mut std::io::BufWriter<&mut std::fs::File>) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    use std::io::Write;
+    let mut failed = None;
+    let written = crate::fsutil::write_atomic_with(path, |f| {
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+        match fill(&mut w) {
+            Ok(()) => w.flush(),
+            Err(e) => {
+                let msg = e.to_string();
+                failed = Some(e);
+                Err(std::io::Error::other(msg))
+            }
+        }
+    });
+    match (failed, written) {
+        (Some(e), _) => Err(e),
+        (None, Err(source)) => Err(ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+        (None, Ok(())) => Ok(()),
+    }
+}
+
 /// Write every report of `report` into `dir`; returns the files written
 /// (results.json, junit.xml, rapport.html, the docx, in that order).
 ///
@@ -106,17 +135,20 @@ pub fn write_all_with(
         }
         None => None,
     };
+    // The HTML and the docx are rendered from one template context, which the view is turned into.
+    let ctx = view::into_context(view)?;
 
     let json_path = dir.join(RESULTS_JSON);
     json::write(&prepared, &json_path)?;
     let junit_path = dir.join(JUNIT_XML);
     junit::write(&prepared, opts.lang, &junit_path)?;
+    drop(prepared);
     let html_path = dir.join(HTML);
-    html::write(&view, &html_path)?;
+    html::write_context(&ctx, &html_path)?;
     let docx_path = dir.join(DOCX);
     match filled {
         Some(bytes) => write_file(&docx_path, &bytes)?,
-        None => docx::write(&view, &docx_path)?,
+        None => docx::write_context(&ctx, &docx_path)?,
     }
     Ok((vec![json_path, junit_path, html_path, docx_path], warnings))
 }

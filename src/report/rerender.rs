@@ -56,8 +56,8 @@ pub fn load_run(dir: &Path, lang: Lang) -> Result<RunReport, ReportError> {
     }
     let events =
         crate::events::journal::read(&journal).map_err(|e| input_err(&journal, e.to_string()))?;
-    let mut report = Aggregator::replay(&events.events)
-        .report(lang)
+    let mut report = Aggregator::replay_owned(events.events)
+        .into_report(lang)
         .ok_or_else(|| {
             input_err(
                 &journal,
@@ -119,24 +119,25 @@ pub fn merge_runs(runs: &[RunReport], lang: Lang) -> (RunReport, BTreeMap<String
         return (last.clone(), history);
     }
     let mut cases: Vec<CaseResult> = Vec::new();
-    let mut from: BTreeMap<String, usize> = BTreeMap::new();
+    // Case id -> (its index in `cases`, the run it was taken from): a lookup per case, not a scan.
+    let mut from: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for (ri, run) in runs.iter().enumerate() {
         for c in &run.cases {
-            match cases.iter_mut().find(|x| x.id == c.id) {
+            match from.get_mut(&c.id) {
                 None => {
+                    from.insert(c.id.clone(), (cases.len(), ri));
                     cases.push(c.clone());
-                    from.insert(c.id.clone(), ri);
                 }
-                Some(prev) if attempted(c) => {
-                    let pi = from.get(&c.id).copied().unwrap_or(0);
+                Some((ci, pi)) if attempted(c) => {
+                    let prev = &mut cases[*ci];
                     if attempted(prev) {
                         history
                             .entry(c.id.clone())
                             .or_default()
-                            .push(history_line(&runs[pi], prev, lang));
+                            .push(history_line(&runs[*pi], prev, lang));
                     }
                     *prev = c.clone();
-                    from.insert(c.id.clone(), ri);
+                    *pi = ri;
                 }
                 Some(_) => {}
             }

@@ -132,45 +132,88 @@ pub fn scrub(s: &str) -> String {
 
 /// Apply `f` to every free-text field of the report (not to ids, codes or structural fields).
 fn map_texts(report: &mut RunReport, f: &dyn Fn(&str) -> String) {
-    let opt = |o: &mut Option<String>| {
-        if let Some(s) = o.as_mut() {
-            *s = f(s);
-        }
-    };
-    for n in report.notes.iter_mut() {
+    map_run_texts(&mut report.notes, &mut report.context, f);
+    for c in report.cases.iter_mut() {
+        map_case_texts(c, f);
+    }
+}
+
+/// [`map_texts`] of the run's own texts: its notes and the context (Info sheet, test data).
+fn map_run_texts(
+    notes: &mut [String],
+    context: &mut crate::model::RunContext,
+    f: &dyn Fn(&str) -> String,
+) {
+    for n in notes.iter_mut() {
         *n = f(n);
     }
-    for (_, v) in report.context.info.iter_mut() {
+    for (_, v) in context.info.iter_mut() {
         *v = f(v);
     }
-    for td in report.context.testdata.iter_mut() {
+    for td in context.testdata.iter_mut() {
         td.identifikator = f(&td.identifikator);
         td.navn = f(&td.navn);
         for e in td.egenskaper.iter_mut() {
             *e = f(e);
         }
     }
-    for c in report.cases.iter_mut() {
-        c.description = f(&c.description);
-        c.expected = f(&c.expected);
-        opt(&mut c.note);
-        for s in c.steps.iter_mut() {
-            s.expected = f(&s.expected);
-            opt(&mut s.note);
-            opt(&mut s.summary);
+}
+
+/// [`map_texts`] of one case's texts.
+fn map_case_texts(c: &mut crate::model::CaseResult, f: &dyn Fn(&str) -> String) {
+    let opt = |o: &mut Option<String>| {
+        if let Some(s) = o.as_mut() {
+            *s = f(s);
         }
+    };
+    c.description = f(&c.description);
+    c.expected = f(&c.expected);
+    opt(&mut c.note);
+    for s in c.steps.iter_mut() {
+        s.expected = f(&s.expected);
+        opt(&mut s.note);
+        opt(&mut s.summary);
     }
 }
 
 /// The report every format is rendered from: credentials scrubbed from free text always, personal ids masked
-/// with `mask_ids`. Works on a clone; the caller's report is untouched.
-pub fn prepare(report: &RunReport, mask_ids: bool) -> RunReport {
-    let mut r = report.clone();
-    map_texts(&mut r, &scrub);
-    if mask_ids {
-        map_texts(&mut r, &crate::ids::mask_person_ids_in);
+/// with `mask_ids`. The caller's report is untouched; it is copied only when a text changes (else borrowed:
+/// the results of a large run are not held twice).
+pub fn prepare(report: &RunReport, mask_ids: bool) -> std::borrow::Cow<'_, RunReport> {
+    let f = |s: &str| {
+        let out = scrub(s);
+        if mask_ids {
+            crate::ids::mask_person_ids_in(&out)
+        } else {
+            out
+        }
+    };
+    let changed = std::cell::Cell::new(false);
+    let check = |s: &str| {
+        let out = f(s);
+        if out != s {
+            changed.set(true);
+        }
+        out
+    };
+    // Would any text change? The run's texts and then one case at a time are tried on a copy.
+    map_run_texts(
+        &mut report.notes.clone(),
+        &mut report.context.clone(),
+        &check,
+    );
+    for c in &report.cases {
+        if changed.get() {
+            break;
+        }
+        map_case_texts(&mut c.clone(), &check);
     }
-    r
+    if !changed.get() {
+        return std::borrow::Cow::Borrowed(report);
+    }
+    let mut r = report.clone();
+    map_texts(&mut r, &f);
+    std::borrow::Cow::Owned(r)
 }
 
 #[cfg(test)]

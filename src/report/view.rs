@@ -514,6 +514,35 @@ fn human_text(s: &str, masked: bool) -> String {
     }
 }
 
+fn context_err(e: tera::Error) -> super::ReportError {
+    super::ReportError::Render {
+        what: "the report view".to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// The template context of a view (the HTML and the docx are rendered from it).
+pub fn context(view: &ReportView) -> Result<tera::Context, super::ReportError> {
+    tera::Context::from_serialize(view).map_err(context_err)
+}
+
+/// [`context`] of a view that is no longer needed: its large tables (cases, log, deviations) are converted
+/// one at a time and each dropped once converted, so the view and its context are never both whole in memory.
+pub fn into_context(mut view: ReportView) -> Result<tera::Context, super::ReportError> {
+    let cases = std::mem::take(&mut view.cases);
+    let log = std::mem::take(&mut view.log);
+    let deviations = std::mem::take(&mut view.deviations);
+    let mut ctx = context(&view)?;
+    drop(view);
+    ctx.try_insert("cases", &cases).map_err(context_err)?;
+    drop(cases);
+    ctx.try_insert("log", &log).map_err(context_err)?;
+    drop(log);
+    ctx.try_insert("deviations", &deviations)
+        .map_err(context_err)?;
+    Ok(ctx)
+}
+
 impl ReportView {
     /// Build the view of an already prepared (scrubbed, optionally masked) report.
     pub fn build(report: &RunReport, lang: Lang, masked: bool) -> ReportView {

@@ -18,18 +18,25 @@ pub async fn conclude(
     stream: Stream,
     interrupted: bool,
 ) -> Result<RunOutcome, RunError> {
-    let cases = stream.results.lock().cases().to_vec();
+    let (summary, verdict) = {
+        let results = stream.results.lock();
+        let cases = results.cases();
+        (
+            Summary::of(cases.iter().map(|c| &c.status)),
+            Verdict::of(cases),
+        )
+    };
     let mut sink = stream.sink.clone();
     let _ = sink.event(&Event::RunFinished {
-        summary: Summary::of(cases.iter().map(|c| &c.status)),
-        verdict: Verdict::of(&cases),
+        summary,
+        verdict,
         interrupted,
         at: Utc::now(),
     });
-    let report = stream
-        .results
-        .lock()
-        .report(spec.opts.lang)
+    // The stream has ended: the results move out of the aggregator into the report (held once, not copied).
+    let results = std::mem::take(&mut *stream.results.lock());
+    let report = results
+        .into_report(spec.opts.lang)
         .ok_or_else(|| RunError::Environment("the journal has no run_started event".into()))?;
     let selected: Vec<bool> = spec.plan.cases.iter().map(|c| c.selected).collect();
     let halted = stream.halt.lock().map(|h| h.is_some()).unwrap_or(true);
