@@ -332,7 +332,14 @@ pub async fn run_cases(
         .map(|c| (c.id.clone(), c.status))
         .collect();
     let results = stream.results.clone();
-    let mut p = Progress::new(spec, prior, interrupted.clone(), env, stream.halt.clone(), results);
+    let mut p = Progress::new(
+        spec,
+        prior,
+        interrupted.clone(),
+        env,
+        stream.halt.clone(),
+        results,
+    );
     let ctx = CaseRun {
         spec,
         ex,
