@@ -86,6 +86,14 @@ pub fn note(n: &Note) -> String {
             within,
             first_calls,
             renewed,
+        } if *within == 0 => format!(
+            "tokens fetched: none for the first {first_calls} calls (they reused the token fetched before \
+             the case started), {renewed} after the lifetime (expires_in) had passed"
+        ),
+        Note::TokensFetched {
+            within,
+            first_calls,
+            renewed,
         } => format!(
             "tokens fetched: {within} for the first {first_calls} calls, {renewed} after the lifetime \
              (expires_in) had passed"

@@ -84,6 +84,14 @@ pub fn note(n: &Note) -> String {
             within,
             first_calls,
             renewed,
+        } if *within == 0 => format!(
+            "tokens hentet: ingen for de {first_calls} første kallene (de gjenbrukte tokenet som ble hentet \
+             før casen startet), {renewed} etter at levetiden (expires_in) var passert"
+        ),
+        Note::TokensFetched {
+            within,
+            first_calls,
+            renewed,
         } => format!(
             "tokens hentet: {within} for de {first_calls} første kallene, {renewed} etter at levetiden \
              (expires_in) var passert"

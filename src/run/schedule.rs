@@ -340,6 +340,7 @@ pub async fn run_cases(
         stream.halt.clone(),
         results,
     );
+    prefetch_tokens(spec, &ex, &p.prior).await;
     let ctx = CaseRun {
         spec,
         ex,
@@ -360,6 +361,35 @@ pub async fn run_cases(
     }
     debug_assert!(p.state.iter().all(|s| *s == State::Done));
     Ok(())
+}
+
+/// Fill the token cache for every scope the cases still to run will use, side by side, before the first
+/// case starts: one round of token requests instead of one per scope on the way of the first cases. A refusal
+/// or a fault here is not kept (the cache stays empty); the case that needs the token requests it again and
+/// records what it got. Done before any case starts, so MP-02's count of the tokens fetched during its own
+/// steps sees none of these.
+async fn prefetch_tokens(spec: &Spec, ex: &Executor, prior: &HashMap<String, Status>) {
+    let mut scopes: Vec<&str> = Vec::new();
+    for case in spec.plan.cases.iter().filter(|c| c.selected) {
+        if prior.contains_key(&case.id) {
+            continue;
+        }
+        for st in case
+            .steps
+            .iter()
+            .filter(|s| matches!(s.call, plan::Call::Api(_)))
+        {
+            let scope = match &st.auth {
+                plan::AuthMode::Normal => st.api.scope(),
+                plan::AuthMode::Scope(s) => Some(s.as_str()),
+                _ => None,
+            };
+            if let Some(s) = scope.filter(|s| !scopes.contains(s)) {
+                scopes.push(s);
+            }
+        }
+    }
+    futures_util::future::join_all(scopes.into_iter().map(|s| ex.mp.token(s))).await;
 }
 
 /// What running one case needs (apart from the scheduler's progress).
