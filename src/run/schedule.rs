@@ -183,6 +183,9 @@ struct Progress<'a> {
     first_open: usize,
     /// Running cases that hold a `--jobs` slot.
     busy: usize,
+    /// Waiting cases (real time) not started or decided yet: while there are none, a walk stops at a full
+    /// set of `--jobs` slots, as it does with the clock knob.
+    waiting_left: usize,
 }
 
 impl<'a> Progress<'a> {
@@ -196,6 +199,10 @@ impl<'a> Progress<'a> {
     ) -> Self {
         let realtime = env.clock.is_none();
         let cases = &spec.plan.cases;
+        let feet: Vec<Footprint> = cases.iter().map(|c| Footprint::of(c, !realtime)).collect();
+        let waiting_left = (0..cases.len())
+            .filter(|&i| beside(realtime, &cases[i], &feet[i]))
+            .count();
         Progress {
             spec,
             finished: HashMap::new(),
@@ -205,7 +212,7 @@ impl<'a> Progress<'a> {
             halt,
             realtime,
             state: vec![State::Pending; cases.len()],
-            feet: cases.iter().map(|c| Footprint::of(c, !realtime)).collect(),
+            feet,
             index: cases
                 .iter()
                 .enumerate()
@@ -213,6 +220,7 @@ impl<'a> Progress<'a> {
                 .collect(),
             first_open: 0,
             busy: 0,
+            waiting_left,
         }
     }
 
@@ -240,7 +248,16 @@ impl<'a> Progress<'a> {
         if self.state[idx] == (State::Running { holds: true }) {
             self.busy -= 1;
         }
+        self.left_pending(idx);
         self.state[idx] = State::Done;
+    }
+
+    /// Case `idx` starts or is decided: one waiting case fewer to look for.
+    fn left_pending(&mut self, idx: usize) {
+        let case = &self.spec.plan.cases[idx];
+        if self.state[idx] == State::Pending && beside(self.realtime, case, &self.feet[idx]) {
+            self.waiting_left -= 1;
+        }
     }
 
     /// Walk the open cases in workbook order: decide those that need no call, and return those that may
@@ -257,7 +274,7 @@ impl<'a> Progress<'a> {
         let mut before = Footprint::default();
         let mut any_before = false;
         for (i, case) in cases.iter().enumerate().skip(self.first_open) {
-            if self.busy >= jobs && !self.realtime {
+            if self.busy >= jobs && self.waiting_left == 0 {
                 break; // nothing more can start; the rest is decided when reached
             }
             match self.state[i] {
@@ -274,8 +291,9 @@ impl<'a> Progress<'a> {
             }
             let blocked =
                 self.awaits_prerequisite(i) || before.conflicts(&self.feet[i], any_before);
-            let beside = self.realtime && super::wait::waits(case) && !self.feet[i].writes();
+            let beside = beside(self.realtime, case, &self.feet[i]);
             if !blocked && (beside || self.busy < jobs) {
+                self.left_pending(i);
                 self.state[i] = State::Running { holds: !beside };
                 self.busy += usize::from(!beside);
                 start.push(i);
@@ -309,6 +327,11 @@ impl<'a> Progress<'a> {
         self.done(i, status);
         Ok(true)
     }
+}
+
+/// A waiting case in real time: it runs beside the others, holding no `--jobs` slot.
+fn beside(realtime: bool, case: &PlannedCase, foot: &Footprint) -> bool {
+    realtime && super::wait::waits(case) && !foot.writes()
 }
 
 /// Run every case of the plan; each ends with a `case_finished` event. A list schedule in workbook order: a
