@@ -286,14 +286,13 @@ pub struct ReportStyle {
     pub template: Option<PathBuf>,
 }
 
+/// The options `run` and `rehearse` share: the workbook and its cases, where the reports go and how they look,
+/// the output format, and the limits.
 #[derive(Args, Debug)]
-pub struct RunArgs {
+pub struct RunInput {
     /// The workbook (xlsx). Default: the bundled one.
     #[arg(long, short = 'w')]
     pub workbook: Option<PathBuf>,
-    /// sim (the embedded simulator), test (the agencies' test environments) or prod.
-    #[arg(long, value_enum, default_value = "sim", env = "DSOP_ENV")]
-    pub env: Env,
     /// The date the run's months are computed from (YYYY-MM-DD), for reproducible reports.
     #[arg(long, value_parser = parse_date)]
     pub today: Option<chrono::NaiveDate>,
@@ -310,6 +309,64 @@ pub struct RunArgs {
     /// human (one line per case) or json (the events as JSON lines).
     #[arg(long, default_value = "human", value_parser = ["human", "json"])]
     pub format: String,
+    /// Cases in flight at once (the Skatteetaten limit of 5 calls per API still applies).
+    #[arg(long, default_value_t = 4)]
+    pub jobs: usize,
+    /// Time limit per case, in seconds (a case's planned waits in real time come on top).
+    #[arg(long, default_value_t = 300)]
+    pub case_timeout: u64,
+}
+
+impl RunInput {
+    /// The run's options from these and the command's own: nothing else of a run is set (no resume, no
+    /// rerun, no capture, the simulator's defaults); each command sets what it adds.
+    fn into_options(self, config: Config, env: Env, timeout: Option<u64>) -> RunOptions {
+        RunOptions {
+            workbook_is_default: self.workbook.is_none(),
+            workbook: workbook_path(self.workbook, &self.reports),
+            mapping: None,
+            resume: None,
+            template: self.style.template,
+            jobs: self.jobs,
+            case_timeout: std::time::Duration::from_secs(self.case_timeout),
+            request_timeout: timeout.map(std::time::Duration::from_secs),
+            rerun_failed: None,
+            strict_writes: false,
+            capture: false,
+            env,
+            today: self.today,
+            reports_dir: self.reports,
+            lang: self.lang,
+            mask_ids: self.style.mask_ids,
+            plan: run::plan::PlanOptions {
+                today: self.today,
+                only: self.select.only,
+                skip: self.select.skip,
+                mandatory_only: self.select.mandatory_only,
+            },
+            allow_prod: false,
+            dry_run: false,
+            config,
+            sim: SimOptions::default(),
+        }
+    }
+}
+
+/// The configuration file, or the error printed and the usage exit code.
+fn load_config(path: Option<&std::path::Path>) -> Result<Config, i32> {
+    Config::load(path).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::USAGE
+    })
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub input: RunInput,
+    /// sim (the embedded simulator), test (the agencies' test environments) or prod.
+    #[arg(long, value_enum, default_value = "sim", env = "DSOP_ENV")]
+    pub env: Env,
     /// Print the plan with every input resolved, and call nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -326,9 +383,6 @@ pub struct RunArgs {
     /// Simulator: answer «no income» with IM-010 (the DSOP FAQ) instead of IM-008.
     #[arg(long)]
     pub sim_im010: bool,
-    /// Cases in flight at once (the Skatteetaten limit of 5 calls per API still applies).
-    #[arg(long, default_value_t = 4)]
-    pub jobs: usize,
     /// Time limit per request, in seconds (default: 10 against the simulator, the profile's timeout_secs
     /// or 30 otherwise).
     #[arg(long, value_name = "SECS")]
@@ -343,9 +397,6 @@ pub struct RunArgs {
     /// Do not run doctor's fast checks before a test or prod run.
     #[arg(long)]
     pub skip_doctor: bool,
-    /// Time limit per case, in seconds.
-    #[arg(long, default_value_t = 300)]
-    pub case_timeout: u64,
     /// Use a simulator already running as its own process (`dsop-harness simulate`) instead of starting one.
     #[arg(long, value_name = "URL")]
     pub sim_url: Option<String>,
@@ -383,34 +434,11 @@ pub struct RehearseArgs {
     /// Extra delay of every simulated API answer, in milliseconds.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub latency_ms: u64,
-    /// The workbook (xlsx). Default: the bundled one.
-    #[arg(long, short = 'w')]
-    pub workbook: Option<PathBuf>,
-    /// The date the run's months are computed from (YYYY-MM-DD).
-    #[arg(long, value_parser = parse_date)]
-    pub today: Option<chrono::NaiveDate>,
-    /// Where run folders are written.
-    #[arg(long, default_value = "reports")]
-    pub reports: PathBuf,
-    /// Report language: nb (Norwegian bokmål) or en.
-    #[arg(long, default_value = "nb", value_parser = parse_lang)]
-    pub lang: Lang,
     #[command(flatten)]
-    pub style: ReportStyle,
-    #[command(flatten)]
-    pub select: CaseSelection,
-    /// human (one line per case) or json (the events as JSON lines).
-    #[arg(long, default_value = "human", value_parser = ["human", "json"])]
-    pub format: String,
-    /// Cases in flight at once.
-    #[arg(long, default_value_t = 4)]
-    pub jobs: usize,
+    pub input: RunInput,
     /// Time limit per request, in seconds (default: the profile's timeout_secs or 30).
     #[arg(long, value_name = "SECS")]
     pub timeout: Option<u64>,
-    /// Time limit per case, in seconds (planned waits come on top).
-    #[arg(long, default_value_t = 300)]
-    pub case_timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -665,49 +693,27 @@ fn cmd_init(a: InitArgs) -> i32 {
 }
 
 async fn cmd_run(a: RunArgs) -> i32 {
-    let config = match Config::load(a.config.as_deref()) {
+    let config = match load_config(a.config.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
-    let workbook_is_default = a.workbook.is_none();
+    let (skip_doctor, json) = (a.skip_doctor, a.input.format == "json");
     let opts = RunOptions {
-        workbook_is_default,
         mapping: a.mapping,
         resume: a.resume,
-        template: a.style.template,
-        jobs: a.jobs,
-        case_timeout: std::time::Duration::from_secs(a.case_timeout),
-        request_timeout: a.timeout.map(std::time::Duration::from_secs),
         rerun_failed: a.rerun_failed,
         strict_writes: a.strict_writes,
         capture: a.capture,
-        workbook: workbook_path(a.workbook, &a.reports),
-        env: a.env,
-        today: a.today,
-        reports_dir: a.reports,
-        lang: a.lang,
-        mask_ids: a.style.mask_ids,
-        plan: run::plan::PlanOptions {
-            today: a.today,
-            only: a.select.only,
-            skip: a.select.skip,
-            mandatory_only: a.select.mandatory_only,
-        },
         allow_prod: a.allow_prod,
         dry_run: a.dry_run,
-        config,
         sim: SimOptions {
             url: a.sim_url,
             faults: a.faults,
             no_income_im010: a.sim_im010,
-            token_lifetime_secs: None,
             ..Default::default()
         },
+        ..a.input.into_options(config, a.env, a.timeout)
     };
-    let (skip_doctor, json) = (a.skip_doctor, a.format == "json");
     let spec = match run::spec::resolve(opts) {
         Ok(run::Resolved::Run(spec)) => spec,
         Ok(run::Resolved::DryRun { plan, warnings }) => {
@@ -736,44 +742,18 @@ async fn cmd_run(a: RunArgs) -> i32 {
 }
 
 async fn cmd_rehearse(a: RehearseArgs) -> i32 {
-    let config = match Config::load(a.config.as_deref()) {
+    let config = match load_config(a.config.as_deref()) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
+    let json = a.input.format == "json";
     let opts = RunOptions {
-        workbook_is_default: a.workbook.is_none(),
-        mapping: None,
-        resume: None,
-        template: a.style.template,
-        jobs: a.jobs,
-        case_timeout: std::time::Duration::from_secs(a.case_timeout),
-        request_timeout: a.timeout.map(std::time::Duration::from_secs),
-        rerun_failed: None,
-        strict_writes: false,
-        capture: false,
-        workbook: workbook_path(a.workbook, &a.reports),
-        env: Env::Test,
-        today: a.today,
-        reports_dir: a.reports,
-        lang: a.lang,
-        mask_ids: a.style.mask_ids,
-        plan: run::plan::PlanOptions {
-            today: a.today,
-            only: a.select.only,
-            skip: a.select.skip,
-            mandatory_only: a.select.mandatory_only,
-        },
-        allow_prod: false,
-        dry_run: false,
-        config,
         sim: SimOptions {
             token_lifetime_secs: Some(a.token_lifetime),
             rehearsal: true,
             ..Default::default()
         },
+        ..a.input.into_options(config, Env::Test, a.timeout)
     };
     let mut spec = match run::spec::resolve(opts) {
         Ok(run::Resolved::Run(spec)) => spec,
@@ -815,8 +795,7 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
         eprintln!("error: the preflight checks failed (table above): the test environment would refuse this set-up too");
         exit::USAGE
     } else {
-        let sink =
-            terminal::Terminal::new(a.format == "json", color(), terminal::progress_wanted());
+        let sink = terminal::Terminal::new(json, color(), terminal::progress_wanted());
         finish_run(run::execute(&spec, Box::new(sink)).await)
     };
     r.shutdown().await;

@@ -137,6 +137,11 @@ impl Aggregator {
         }
     }
 
+    /// The result of case `id`, once it has finished.
+    pub fn case(&self, id: &str) -> Option<&CaseResult> {
+        self.index.get(id).map(|&i| &self.cases[i])
+    }
+
     /// True once `run_started` was seen.
     pub fn started(&self) -> bool {
         self.start.is_some()

@@ -609,7 +609,7 @@ fn decide_without_call(case: &PlannedCase, p: &Progress) -> Option<CaseResult> {
 /// deciding step's, else what came back), so the reader sees the fault without looking `dep` up.
 fn prerequisite_fault(p: &Progress, dep: &str) -> Note {
     let results = p.results.lock();
-    let prior = results.cases().iter().rev().find(|c| c.id == dep);
+    let prior = results.case(dep);
     let (step, cause) = match prior {
         Some(c) if !c.notes.is_empty() => (None, c.notes.clone()),
         Some(c) => match crate::lang::deciding_step(&c.steps) {
