@@ -18,7 +18,8 @@
 //!    tolerance and 200 ms latency; 3 s and 1 s with `--quick`): its wall next to the physical minimum
 //!    T_min = token lifetime + tolerance + the harness's 2 s margin + 3 × latency.
 //!
-//! Optional arguments: `--quick` (100 and 1,000 cases, for a smoke run).
+//! Optional arguments: `--quick` (100 and 1,000 cases, for a smoke run); `--rows 1,3` (only these rows; the
+//! JSON's other parts are `null`).
 
 use dsop_harness::bootstrap;
 use dsop_harness::events::journal;
@@ -695,7 +696,14 @@ impl Latency {
 }
 
 fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let only: Option<Vec<u8>> = args
+        .iter()
+        .position(|a| a == "--rows")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').filter_map(|r| r.trim().parse().ok()).collect());
+    let want = |r: u8| only.as_ref().is_none_or(|o| o.contains(&r));
     let sizes: [usize; 2] = if quick { [100, 1_000] } else { [1_000, 10_000] };
     let tmp = tempfile::tempdir().expect("a temp dir");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -709,6 +717,7 @@ fn main() {
     };
 
     // 1. The bundled suite, every report, embedded simulator.
+    let bundled_json = want(1).then(|| {
     let mut rounds = Vec::new();
     for _ in 0..BUNDLED_ROUNDS {
         let out = run_harness(&tmp.path().join("bundled"), &[]);
@@ -754,10 +763,20 @@ fn main() {
         ),
     };
     row("1 bundled suite: ratio to Hurl", hurl_note, "");
+    json!({
+            "rounds": BUNDLED_ROUNDS,
+            "wall_s": secs(b_wall),
+            "startup_s": secs(b_start),
+            "phases": phases_json(&b_phases),
+            "startup_share": ((b_start.as_secs_f64() / b_wall.as_secs_f64()) * 100.0).round() / 100.0,
+            "hurl": hurl_json,
+    })
+    });
 
     // 2. Generated read cases against a simulate process, and the bare loop against the same process.
     let mut scale = Vec::new();
-    for &n in &sizes {
+    let mut growth = None;
+    for &n in sizes.iter().filter(|_| want(2)) {
         let wb = generated_workbook(tmp.path(), n);
         let sim = simulate(&[]);
         let jobs = JOBS.to_string();
@@ -813,42 +832,55 @@ fn main() {
             "peak_rss_mb": (out.rss_kb as f64 / 1024.0).round(),
         }));
     }
-    let t = |i: usize| scale[i]["whole_s"].as_f64().unwrap_or(0.0);
-    let growth = t(1) / t(0);
-    row(
-        &format!("2 time({}) / time({})", sizes[1], sizes[0]),
-        format!("{growth:.2}"),
-        "<= 10",
-    );
+    if want(2) {
+        let t = |i: usize| scale[i]["whole_s"].as_f64().unwrap_or(0.0);
+        let g = t(1) / t(0);
+        growth = Some((g * 100.0).round() / 100.0);
+        row(
+            &format!("2 time({}) / time({})", sizes[1], sizes[0]),
+            format!("{g:.2}"),
+            "<= 10",
+        );
+    }
 
     // 3. 200 ms latency, --jobs 16: the bundled suite plus read copies per Skatteetaten API; the bundled
     // suite alone as an info line.
-    let lat_wb = latency_workbook(tmp.path());
-    let lat = latency_run(&rt, &tmp.path().join("latency"), &lat_wb);
-    let lat_bundled = latency_run(&rt, &tmp.path().join("latency-b"), &bundled_workbook());
-    let with_reads = format!("bundled + {READS_PER_API} reads per API");
-    row(
-        &format!("3 latency 200 ms ({with_reads}): peak per API"),
-        lat.peaks_text(),
-        "exactly 5",
-    );
-    row(
-        &format!("3 latency 200 ms ({with_reads}): wall"),
-        lat.wall_text(),
-        "<= 1.1x W_ideal",
-    );
-    row(
-        "3 latency 200 ms (bundled only): peak per API",
-        lat_bundled.peaks_text(),
-        "",
-    );
-    row(
-        "3 latency 200 ms (bundled only): wall",
-        lat_bundled.wall_text(),
-        "",
-    );
+    let latency_json = want(3).then(|| {
+        let lat_wb = latency_workbook(tmp.path());
+        let lat = latency_run(&rt, &tmp.path().join("latency"), &lat_wb);
+        let lat_bundled = latency_run(&rt, &tmp.path().join("latency-b"), &bundled_workbook());
+        let with_reads = format!("bundled + {READS_PER_API} reads per API");
+        row(
+            &format!("3 latency 200 ms ({with_reads}): peak per API"),
+            lat.peaks_text(),
+            "exactly 5",
+        );
+        row(
+            &format!("3 latency 200 ms ({with_reads}): wall"),
+            lat.wall_text(),
+            "<= 1.1x W_ideal",
+        );
+        row(
+            "3 latency 200 ms (bundled only): peak per API",
+            lat_bundled.peaks_text(),
+            "",
+        );
+        row(
+            "3 latency 200 ms (bundled only): wall",
+            lat_bundled.wall_text(),
+            "",
+        );
+        json!({
+                "latency_ms": LATENCY_MS,
+                "jobs": 16,
+                "reads_per_api": READS_PER_API,
+                "with_reads": lat.json(),
+                "bundled_only": lat_bundled.json(),
+        })
+    });
 
     // 4. The rehearsal in real time: SEC-01 waits once past exp + tolerance, everything else runs beside it.
+    let rehearsal_json = want(4).then(|| {
     let (lifetime, tolerance) = if quick { (3u64, 1u64) } else { (120, 60) };
     let rdir = tmp.path().join("rehearsal");
     std::fs::create_dir_all(&rdir).expect("a rehearsal folder");
@@ -884,6 +916,16 @@ fn main() {
         ),
         "<= 1.1x T_min",
     );
+    json!({
+            "token_lifetime_s": lifetime,
+            "tolerance_s": tolerance,
+            "latency_ms": LATENCY_MS,
+            "wall_s": (r_wall * 1000.0).round() / 1000.0,
+            "t_min_s": t_min,
+            "wall_over_t_min": ((r_wall / t_min) * 100.0).round() / 100.0,
+            "exit": status.code(),
+    })
+    });
 
     // The table.
     let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
@@ -903,32 +945,11 @@ fn main() {
         "harness_version": dsop_harness::VERSION,
         "profile": PROFILE,
         "cores": std::thread::available_parallelism().map_or(0, |n| n.get()),
-        "bundled": {
-            "rounds": BUNDLED_ROUNDS,
-            "wall_s": secs(b_wall),
-            "startup_s": secs(b_start),
-            "phases": phases_json(&b_phases),
-            "startup_share": ((b_start.as_secs_f64() / b_wall.as_secs_f64()) * 100.0).round() / 100.0,
-            "hurl": hurl_json,
-        },
-        "scale": scale,
-        "time_ratio": (growth * 100.0).round() / 100.0,
-        "latency": {
-            "latency_ms": LATENCY_MS,
-            "jobs": 16,
-            "reads_per_api": READS_PER_API,
-            "with_reads": lat.json(),
-            "bundled_only": lat_bundled.json(),
-        },
-        "rehearsal": {
-            "token_lifetime_s": lifetime,
-            "tolerance_s": tolerance,
-            "latency_ms": LATENCY_MS,
-            "wall_s": (r_wall * 1000.0).round() / 1000.0,
-            "t_min_s": t_min,
-            "wall_over_t_min": ((r_wall / t_min) * 100.0).round() / 100.0,
-            "exit": status.code(),
-        },
+        "bundled": bundled_json,
+        "scale": (!scale.is_empty()).then_some(scale),
+        "time_ratio": growth,
+        "latency": latency_json,
+        "rehearsal": rehearsal_json,
     });
     let out_path = std::env::var_os("DSOP_BENCH_OUT")
         .map(PathBuf::from)
