@@ -58,6 +58,7 @@ async fn a_failed_journal_write_stops_the_write_and_the_run() {
         travelled: Default::default(),
         resent_before: Default::default(),
         waits: Default::default(),
+        background: Default::default(),
     };
     let r = ex.run_case(tpa01, &mut FullDisk).await;
     assert_eq!(r.status, Status::NotRun, "{r:?}");

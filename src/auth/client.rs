@@ -387,6 +387,26 @@ impl MaskinportenClient {
         Ok(token)
     }
 
+    /// The scopes whose cached token is no longer fresh on this client's clock, `except` one (a scope whose
+    /// last request was refused holds no token and is not among them).
+    pub async fn stale_scopes(&self, except: &str) -> Vec<String> {
+        let slots: Vec<(String, Slot)> = {
+            let s = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+            s.iter()
+                .filter(|(scope, _)| scope.as_str() != except)
+                .map(|(scope, slot)| (scope.clone(), slot.clone()))
+                .collect()
+        };
+        let mut stale = Vec::new();
+        for (scope, slot) in slots {
+            let cached = slot.lock().await;
+            if cached.as_ref().is_some_and(|c| !c.fresh(self.now())) {
+                stale.push(scope);
+            }
+        }
+        stale
+    }
+
     /// Forget the token of one scope (after a 401 in a normal case).
     pub async fn invalidate(&self, scope: &str) {
         let slot = self.slot(scope);

@@ -39,7 +39,14 @@ pub struct Executor {
     pub travelled: std::sync::atomic::AtomicI64,
     /// Real-time waits, partial cases, observed expiry tolerances, the write gate (`super::wait`).
     pub waits: super::wait::Waits,
+    /// Token requests running ahead of the cases that need them ([`Executor::in_background`]): the
+    /// scheduler's first round, the renewals after a token lifetime passed. The clock moves only once they
+    /// are done.
+    pub background: Background,
 }
+
+/// Tasks the executor started and has not awaited yet.
+pub type Background = std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>;
 
 /// Why the run stopped, once it must.
 pub type Halt = Arc<std::sync::Mutex<Option<Note>>>;
@@ -103,15 +110,16 @@ impl Executor {
             .any(|s| matches!(&s.call, Call::Api(c) if c.is_write()));
         let mut fetched = Vec::new();
         self.prefetch_expired(case).await;
-        // MP-02 counts the cache's fetches for its scope: in real time other cases share the cache.
+        // MP-02 counts the cache's fetches for its own scope: other scopes are renewed beside it (and in
+        // real time other cases share the cache).
         let scope = case
             .steps
             .iter()
             .find(|s| s.wait_lifetime)
             .and_then(|s| s.api.scope());
-        let count = || match (scope, &self.clock) {
-            (Some(s), None) => self.mp.tokens_fetched_for(s),
-            _ => self.mp.tokens_fetched(),
+        let count = || match scope {
+            Some(s) => self.mp.tokens_fetched_for(s),
+            None => self.mp.tokens_fetched(),
         };
         for st in &case.steps {
             let before = count();
@@ -392,10 +400,7 @@ impl Executor {
             .send(call, creds, &self.consumer, self.step_timeout)
             .await;
         if travelled != 0 {
-            if let Some(k) = &self.clock {
-                k(-travelled).await;
-                self.mp.set_clock_offset(self.mp.clock_offset() - travelled);
-            }
+            self.move_clock(-travelled).await;
         }
         Some(ex)
     }
@@ -461,11 +466,31 @@ impl Executor {
         }];
     }
 
-    /// Every token the case will present expired is obtained first (the requests side by side); in real time
-    /// then one wait until all are past `exp` + the API's tolerance + the margin (with the clock knob each
-    /// step moves the clock instead). A token that cannot be had is left to its step, and so are the steps
-    /// after it.
+    /// Every token the case will present expired is obtained first ([`Executor::fetch_expired`]); in real
+    /// time then one wait until all are past `exp` + the API's tolerance + the margin (with the clock knob
+    /// each step moves the clock instead).
     async fn prefetch_expired(&self, case: &PlannedCase) {
+        let until = self.fetch_expired(case).await;
+        if let (Some(u), None) = (until, &self.clock) {
+            let t0 = Instant::now();
+            tokio::time::sleep_until(tokio::time::Instant::from_std(u)).await;
+            self.waits.add_wait(&case.id, t0.elapsed());
+        }
+    }
+
+    /// The tokens `case` will present expired, requested side by side, once per case: the scheduler starts
+    /// this ahead ([`Executor::in_background`]) and the case, when it starts, waits for that round rather
+    /// than requesting again. Returns when all of them are past `exp` + the API's tolerance + the margin. A
+    /// token that cannot be had is left to its step, and so are the steps after it.
+    pub async fn fetch_expired(&self, case: &PlannedCase) -> Option<Instant> {
+        if !case.steps.iter().any(|s| s.auth == AuthMode::Expired) {
+            return None;
+        }
+        let round = self.waits.expired_round(&case.id);
+        *round.get_or_init(|| self.request_expired(case)).await
+    }
+
+    async fn request_expired(&self, case: &PlannedCase) -> Option<Instant> {
         let steps: Vec<&PlannedStep> = case
             .steps
             .iter()
@@ -496,11 +521,46 @@ impl Executor {
             };
             self.waits.put_expired(&case.id, st.step, t);
         }
-        if let (Some(u), None) = (until, &self.clock) {
-            let t0 = Instant::now();
-            tokio::time::sleep_until(tokio::time::Instant::from_std(u)).await;
-            self.waits.add_wait(&case.id, t0.elapsed());
+        until
+    }
+
+    /// Run `task` (token requests ahead of the cases that need them) beside the cases; it is awaited before
+    /// the clock moves.
+    pub fn in_background(&self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        let h = tokio::spawn(task);
+        let mut bg = self.background.lock().unwrap_or_else(|p| p.into_inner());
+        bg.retain(|t| !t.is_finished());
+        bg.push(h);
+    }
+
+    /// Stop the token requests still running in the background (the run is over: nothing needs them).
+    pub fn stop_background(&self) {
+        let bg = self.background.lock().unwrap_or_else(|p| p.into_inner());
+        for t in bg.iter() {
+            t.abort();
         }
+    }
+
+    /// Wait for the token requests running in the background.
+    async fn settle(&self) {
+        let tasks: Vec<_> = {
+            let mut bg = self.background.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::take(&mut *bg)
+        };
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    /// Move the environment's clock (the simulator's knob) by `secs`, and this client's with it, once no
+    /// token request is in flight (a grant made before the move would be judged after it).
+    async fn move_clock(&self, secs: i64) {
+        let Some(k) = &self.clock else {
+            return;
+        };
+        self.settle().await;
+        k(secs).await;
+        self.mp.set_clock_offset(self.mp.clock_offset() + secs);
     }
 
     /// No token. Maskinporten down or failing is the environment's fault; a refused grant is a set-up
@@ -529,7 +589,9 @@ impl Executor {
     }
 
     /// MP-02: time passes beyond the current token's `expires_in` (the simulator's clock moves and stays
-    /// moved; elsewhere we wait), so the client must renew before it sends the next call.
+    /// moved; elsewhere we wait), so the client must renew before it sends the next call. The other scopes'
+    /// tokens that went stale meanwhile are renewed side by side in the background, while the case renews
+    /// its own: the cases after it find them fresh.
     async fn let_token_lifetime_pass(&self, case: &PlannedCase, st: &PlannedStep) {
         let scope = st.api.scope().unwrap_or_default();
         if self.mp.cached_lifetime(scope).await.is_none() {
@@ -537,16 +599,18 @@ impl Executor {
         }
         let secs = self.mp.cached_lifetime(scope).await.unwrap_or(120) + 1;
         match &self.clock {
-            Some(k) => {
-                k(secs).await;
-                self.mp.set_clock_offset(self.mp.clock_offset() + secs);
-            }
+            Some(_) => self.move_clock(secs).await,
             None => {
                 tokio::time::sleep(Duration::from_secs(secs as u64)).await;
                 self.waits
                     .add_wait(&case.id, Duration::from_secs(secs as u64));
             }
         }
+        let (mp, own) = (self.mp.clone(), scope.to_string());
+        self.in_background(async move {
+            let stale = mp.stale_scopes(&own).await;
+            futures_util::future::join_all(stale.iter().map(|s| mp.token(s))).await;
+        });
     }
 
     /// A fresh token for the step's scope, then let it outlive its `expires_in` (never a hard-coded 120 s):
@@ -575,9 +639,8 @@ impl Executor {
         let secs =
             (lifetime + self.waits.tolerance(st.api) + super::wait::EXPIRY_MARGIN_SECS) as i64;
         match &self.clock {
-            Some(k) => {
-                k(secs).await;
-                self.mp.set_clock_offset(self.mp.clock_offset() + secs);
+            Some(_) => {
+                self.move_clock(secs).await;
                 self.travelled
                     .store(secs, std::sync::atomic::Ordering::SeqCst);
             }

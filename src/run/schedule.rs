@@ -2,7 +2,10 @@
 //! terminal sink); cases are decided without a call when they must be, else run by a list schedule in
 //! workbook order: a case starts as soon as its prerequisite is done, no earlier unfinished case conflicts
 //! with it (their [`Footprint`]s: one writes an API the other uses, or one moves the simulator's clock) and
-//! a `--jobs` slot is free. So the order of the effects any case can observe is the workbook's.
+//! a `--jobs` slot is free. So the order of the effects any case can observe is the workbook's. When more
+//! cases could start than there are free slots, those with more planned calls go first (the longest case
+//! of a group that must all end before the next write is what the group waits for); with `--jobs 1` the
+//! workbook's order is kept.
 
 use super::exec::{self, Executor};
 use super::plan::{self, PlannedCase};
@@ -147,6 +150,7 @@ fn executor(spec: &Spec, env: &Environment, halt: exec::Halt) -> Executor {
                 .collect(),
             ..Default::default()
         },
+        background: Default::default(),
     }
 }
 
@@ -262,19 +266,24 @@ impl<'a> Progress<'a> {
 
     /// Walk the open cases in workbook order: decide those that need no call, and return those that may
     /// start now: prerequisite done, no earlier unfinished case in conflict, a `--jobs` slot free (a waiting
-    /// case in real time needs none).
+    /// case in real time needs none). When more could start than there are free slots, the walk looks one
+    /// `--jobs` further and those with the most planned calls start (ties in workbook order). No two of
+    /// them conflict: the later would be held back by the earlier, still pending.
     fn ready(&mut self, sink: &mut Shared<Fanout>) -> Result<Vec<usize>, RunError> {
         let cases = &self.spec.plan.cases;
         let jobs = self.spec.opts.jobs.max(1);
         while self.first_open < cases.len() && self.state[self.first_open] == State::Done {
             self.first_open += 1;
         }
+        let free = jobs.saturating_sub(self.busy);
+        let window = if jobs > 1 { free + jobs } else { free };
         let mut start = Vec::new();
+        let mut candidates = Vec::new();
         // The union of the footprints of the earlier cases still unfinished (running ones that hold).
         let mut before = Footprint::default();
         let mut any_before = false;
         for (i, case) in cases.iter().enumerate().skip(self.first_open) {
-            if self.busy >= jobs && self.waiting_left == 0 {
+            if candidates.len() >= window && self.waiting_left == 0 {
                 break; // nothing more can start; the rest is decided when reached
             }
             match self.state[i] {
@@ -292,17 +301,26 @@ impl<'a> Progress<'a> {
             let blocked =
                 self.awaits_prerequisite(i) || before.conflicts(&self.feet[i], any_before);
             let beside = beside(self.realtime, case, &self.feet[i]);
-            if !blocked && (beside || self.busy < jobs) {
+            if !blocked && beside {
                 self.left_pending(i);
-                self.state[i] = State::Running { holds: !beside };
-                self.busy += usize::from(!beside);
+                self.state[i] = State::Running { holds: false };
                 start.push(i);
-                if beside {
-                    continue;
-                }
+                continue;
+            }
+            if !blocked && candidates.len() < window {
+                candidates.push(i);
             }
             before.add(&self.feet[i]);
             any_before = true;
+        }
+        if candidates.len() > free {
+            candidates.sort_by_key(|&i| (std::cmp::Reverse(cases[i].steps.len()), i));
+        }
+        for i in candidates.into_iter().take(free) {
+            self.left_pending(i);
+            self.state[i] = State::Running { holds: true };
+            self.busy += 1;
+            start.push(i);
         }
         Ok(start)
     }
@@ -363,7 +381,7 @@ pub async fn run_cases(
         stream.halt.clone(),
         results,
     );
-    prefetch_tokens(spec, &ex, &p.prior).await;
+    prefetch_tokens(spec, &ex, &p.prior);
     let ctx = CaseRun {
         spec,
         ex,
@@ -383,19 +401,28 @@ pub async fn run_cases(
         }
     }
     debug_assert!(p.state.iter().all(|s| *s == State::Done));
+    ctx.ex.stop_background();
     Ok(())
 }
 
-/// Fill the token cache for every scope the cases still to run will use, side by side, before the first
-/// case starts: one round of token requests instead of one per scope on the way of the first cases. A refusal
-/// or a fault here is not kept (the cache stays empty); the case that needs the token requests it again and
-/// records what it got. Done before any case starts, so MP-02's count of the tokens fetched during its own
-/// steps sees none of these.
-async fn prefetch_tokens(spec: &Spec, ex: &Executor, prior: &HashMap<String, Status>) {
-    let mut scopes: Vec<&str> = Vec::new();
+/// Start, in the background and side by side, the token requests of the cases still to run: a token for
+/// every scope they use (into the cache), and the tokens each expired-token case will present
+/// ([`Executor::fetch_expired`]). The cases start at once; one that needs a token waits for the request
+/// already under way for it (one round instead of one per scope along the chain of cases that must follow
+/// each other, and none in the way of a first case that makes its own token requests, MP-01). A refusal or a
+/// fault here is not kept (the cache stays empty); the case that needs the token requests it again and
+/// records what it got. The clock moves only once these are done.
+fn prefetch_tokens(spec: &Spec, ex: &Arc<Executor>, prior: &HashMap<String, Status>) {
+    let mut scopes: Vec<String> = Vec::new();
     for case in spec.plan.cases.iter().filter(|c| c.selected) {
         if prior.contains_key(&case.id) {
             continue;
+        }
+        if case.steps.iter().any(|s| s.auth == plan::AuthMode::Expired) {
+            let (ex2, case) = (ex.clone(), case.clone());
+            ex.in_background(async move {
+                ex2.fetch_expired(&case).await;
+            });
         }
         for st in case
             .steps
@@ -407,12 +434,15 @@ async fn prefetch_tokens(spec: &Spec, ex: &Executor, prior: &HashMap<String, Sta
                 plan::AuthMode::Scope(s) => Some(s.as_str()),
                 _ => None,
             };
-            if let Some(s) = scope.filter(|s| !scopes.contains(s)) {
-                scopes.push(s);
+            if let Some(s) = scope.filter(|s| !scopes.iter().any(|k| k == s)) {
+                scopes.push(s.to_string());
             }
         }
     }
-    futures_util::future::join_all(scopes.into_iter().map(|s| ex.mp.token(s))).await;
+    let mp = ex.mp.clone();
+    ex.in_background(async move {
+        futures_util::future::join_all(scopes.iter().map(|s| mp.token(s))).await;
+    });
 }
 
 /// What running one case needs (apart from the scheduler's progress).

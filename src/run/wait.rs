@@ -21,6 +21,9 @@ pub struct ExpiredToken {
     pub lifetime: u64,
 }
 
+/// One case's round of expired-token requests, shared by whoever starts it first.
+pub type ExpiredRound = std::sync::Arc<tokio::sync::OnceCell<Option<Instant>>>;
+
 /// The executor's state for waits, partial cases and observed tolerances.
 #[derive(Default)]
 pub struct Waits {
@@ -28,6 +31,10 @@ pub struct Waits {
     pub tolerance: HashMap<Api, u64>,
     /// Tokens obtained ahead for expired-token steps: (case, step) -> token.
     pub expired: Mutex<HashMap<(String, u32), ExpiredToken>>,
+    /// Per case, its one round of expired-token requests (started ahead by the scheduler or by the case
+    /// itself, whichever comes first; the other waits for it) and when its tokens are all past their
+    /// tolerance: `None` when none could be had.
+    pub expired_rounds: Mutex<HashMap<String, ExpiredRound>>,
     /// Steps finished so far, per case (a cut case keeps them).
     pub partial: Mutex<HashMap<String, Vec<StepResult>>>,
     /// Time each case spent in the harness's planned waits, so far.
@@ -76,6 +83,14 @@ impl Waits {
 
     pub fn put_expired(&self, case: &str, step: u32, t: ExpiredToken) {
         lock(&self.expired).insert((case.to_string(), step), t);
+    }
+
+    /// The round of expired-token requests of `case` (not started yet, started, or done).
+    pub fn expired_round(&self, case: &str) -> ExpiredRound {
+        lock(&self.expired_rounds)
+            .entry(case.to_string())
+            .or_default()
+            .clone()
     }
 
     pub fn take_expired(&self, case: &str, step: u32) -> Option<ExpiredToken> {
