@@ -21,7 +21,7 @@ use crate::workbook::{col_letters, normalise, Problem, Severity, Workbook, Workb
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 
 const SHEET_DEVIATIONS: &str = "Avvik";
@@ -118,14 +118,51 @@ pub fn write_filled(
     }
     // Free text of the results: credentials scrubbed, personal ids masked when asked (as every report).
     let report = crate::report::text::prepare(report, mask_ids);
-    let filled = fill(wb, &report, bytes, lang, mask_ids).map_err(|e| {
-        one_problem(
+    // The copy is written into its temporary file as it is made (not built in memory first).
+    let mut unreadable = None;
+    let written = crate::fsutil::replace_with(out, |f| {
+        fill(wb, &report, bytes, lang, mask_ids, f).map_err(|e| match e {
+            Filled::Package(e) => {
+                unreadable = Some(e);
+                std::io::Error::other("the workbook's package cannot be edited")
+            }
+            Filled::Io(e) => e,
+        })
+    });
+    if let Some(e) = unreadable {
+        return Err(one_problem(
             &file,
             format!("the workbook's package cannot be edited: {e}"),
             "open it in Excel, save it again as .xlsx, and run again",
-        )
-    })?;
-    crate::fsutil::replace(out, &filled).map_err(|e| write_error(out, e))
+        ));
+    }
+    written.map_err(|e| write_error(out, e))
+}
+
+/// Why the filled-in copy could not be made: the input's package, or writing the copy.
+enum Filled {
+    Package(String),
+    Io(std::io::Error),
+}
+
+impl From<String> for Filled {
+    fn from(e: String) -> Self {
+        Filled::Package(e)
+    }
+}
+
+impl From<&str> for Filled {
+    fn from(e: &str) -> Self {
+        Filled::Package(e.to_string())
+    }
+}
+
+/// A failed write of the copy (the zip writer's own errors carry the I/O error when there is one).
+fn io_err(e: impl Into<zip::result::ZipError>) -> Filled {
+    match e.into() {
+        zip::result::ZipError::Io(e) => Filled::Io(e),
+        other => Filled::Package(other.to_string()),
+    }
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>, WorkbookError> {
@@ -1567,7 +1604,8 @@ fn fill(
     bytes: Vec<u8>,
     lang: Lang,
     mask_ids: bool,
-) -> Result<Vec<u8>, String> {
+    out: &mut std::fs::File,
+) -> Result<(), Filled> {
     let shared = SharedBytes(std::sync::Arc::new(bytes));
     let mut zip = package::open(&shared).ok_or("not a zip package")?;
     let sheets = package::sheets(&mut zip);
@@ -1718,7 +1756,7 @@ fn fill(
 
     // Write: unchanged parts copied with their compressed bytes, changed and new parts deflated. With
     // masking, every text part is masked too.
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let mut w = zip::ZipWriter::new(out);
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .large_file(false);
@@ -1742,24 +1780,22 @@ fn fill(
                 } else {
                     c
                 };
-                w.start_file(name.as_str(), opts)
-                    .map_err(|e| e.to_string())?;
-                w.write_all(&c).map_err(|e| e.to_string())?;
+                w.start_file(name.as_str(), opts).map_err(io_err)?;
+                w.write_all(&c).map_err(io_err)?;
             }
             None => {
                 let f = zip.by_index_raw(i).map_err(|e| e.to_string())?;
-                w.raw_copy_file(f).map_err(|e| e.to_string())?;
+                w.raw_copy_file(f).map_err(io_err)?;
             }
         }
     }
     for (name, c) in new_parts {
         let c = if mask_ids { mask_part(c) } else { c };
-        w.start_file(name.as_str(), opts)
-            .map_err(|e| e.to_string())?;
-        w.write_all(&c).map_err(|e| e.to_string())?;
+        w.start_file(name.as_str(), opts).map_err(io_err)?;
+        w.write_all(&c).map_err(io_err)?;
     }
-    let out = w.finish().map_err(|e| e.to_string())?;
-    Ok(out.into_inner())
+    w.finish().map_err(io_err)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1772,6 +1808,25 @@ mod tests {
             value: Value::Str(v.into()),
             style: Style::Keep(None),
         }
+    }
+
+    #[test]
+    fn a_package_that_cannot_be_edited_is_a_clear_error_and_leaves_no_file() {
+        let d = tempfile::tempdir().unwrap();
+        let input = d.path().join("in.xlsx");
+        std::fs::write(&input, b"not a zip").unwrap();
+        let wb = Workbook {
+            path: input,
+            ..Default::default()
+        };
+        let out = d.path().join("out").join("filled.xlsx");
+        let report = crate::report::sample::sample_report();
+        let e = write_filled(&wb, &report, &out, Lang::En, false).unwrap_err();
+        let text = format!("{:?}", e.problems);
+        assert!(text.contains("cannot be edited"), "{text}");
+        assert!(text.contains("save it again as .xlsx"), "{text}");
+        let left: Vec<_> = std::fs::read_dir(out.parent().unwrap()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]
