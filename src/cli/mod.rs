@@ -428,7 +428,8 @@ pub struct RehearseArgs {
     /// The simulated Maskinporten's token lifetime (expires_in), in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub token_lifetime: u64,
-    /// Seconds past exp the simulated APIs still accept a token.
+    /// Seconds past exp the simulated APIs still accept a token (the harness waits by its own
+    /// expiry_tolerance_secs of [profile.test]; rehearse says so when that is longer).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub tolerance: u64,
     /// Extra delay of every simulated API answer, in milliseconds.
@@ -778,6 +779,9 @@ async fn cmd_rehearse(a: RehearseArgs) -> i32 {
         a.token_lifetime,
         a.tolerance
     );
+    if let Some(n) = run::rehearse::wait_notice(&r.config, &spec.plan, &ro) {
+        eprintln!("{n}");
+    }
     for n in &r.notes {
         let note = dsop_harness::note::RunNote::RehearsalSetup { text: n.clone() };
         eprintln!("{}", dsop_harness::lang::run_note(&note, Lang::En));

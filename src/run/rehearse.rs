@@ -341,3 +341,70 @@ fn overlay(c: &mut Config, urls: &crate::sim::SimUrls) {
         ..p.clone()
     };
 }
+
+/// When the harness's own expiry tolerance (`expiry_tolerance_secs` of `[profile.test]`, default 60) is longer
+/// than the simulated APIs' (`--tolerance`), the expired-token cases wait by the harness's: one line saying
+/// how long and how to shorten it. `None` when the plan has no expired-token step or the wait is no longer than
+/// the simulator needs.
+pub fn wait_notice(c: &Config, plan: &super::plan::Plan, ro: &RehearseOptions) -> Option<String> {
+    let steps = plan
+        .cases
+        .iter()
+        .filter(|c| c.selected)
+        .flat_map(|c| c.steps.iter().map(move |s| (c, s)))
+        .filter(|(_, s)| s.auth == super::plan::AuthMode::Expired);
+    let (case, tol) = steps
+        .map(|(c0, s)| (c0, c.expiry_tolerance_secs(Env::Test, s.api)))
+        .max_by_key(|(_, t)| *t)?;
+    if tol <= ro.tolerance_secs {
+        return None;
+    }
+    let wait = ro.token_lifetime_secs + tol + super::wait::EXPIRY_MARGIN_SECS;
+    Some(format!(
+        "rehearsal: {} waits {wait} s (token lifetime {} s + the harness's expiry_tolerance_secs {tol} s + \
+         {} s margin): --tolerance sets only the simulated APIs' tolerance; set expiry_tolerance_secs (and \
+         nav_expiry_tolerance_secs) = {} in [profile.test] of dsop-harness.toml for a shorter rehearsal",
+        case.id,
+        ro.token_lifetime_secs,
+        super::wait::EXPIRY_MARGIN_SECS,
+        ro.tolerance_secs
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bundled() -> super::super::plan::Plan {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testcases")
+            .join(crate::workbook::generate::BUNDLED_FILE);
+        let wb = crate::workbook::read(&path).expect("the bundled workbook reads");
+        super::super::plan::build(&wb, &Default::default()).expect("the bundled plan builds")
+    }
+
+    #[test]
+    fn a_harness_tolerance_longer_than_the_simulators_is_said_with_its_wait() {
+        let plan = bundled();
+        let ro = RehearseOptions {
+            token_lifetime_secs: 3,
+            tolerance_secs: 1,
+            ..Default::default()
+        };
+        let mut c = Config::default();
+        let n = wait_notice(&c, &plan, &ro).expect("60 s against 1 s");
+        assert!(n.contains("SEC-01 waits 65 s"), "{n}");
+        assert!(
+            n.contains("expiry_tolerance_secs") && n.contains("= 1 in [profile.test]"),
+            "{n}"
+        );
+        let p = c.profile.entry("test".into()).or_default();
+        p.expiry_tolerance_secs = Some(1);
+        assert_eq!(wait_notice(&c, &plan, &ro), None);
+        // The default rehearsal (60 s both) says nothing.
+        assert_eq!(
+            wait_notice(&Config::default(), &plan, &RehearseOptions::default()),
+            None
+        );
+    }
+}
