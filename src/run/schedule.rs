@@ -276,7 +276,11 @@ impl<'a> Progress<'a> {
             self.first_open += 1;
         }
         let free = jobs.saturating_sub(self.busy);
-        let window = if jobs > 1 { free + jobs } else { free };
+        let window = match free {
+            0 => 0,
+            _ if jobs > 1 => free + jobs,
+            _ => free,
+        };
         let mut start = Vec::new();
         let mut candidates = Vec::new();
         // The union of the footprints of the earlier cases still unfinished (running ones that hold).
