@@ -2,6 +2,8 @@
 //! the committed page is stale, so also when a key is added to the types without documenting it.
 //! Regenerate with `DSOP_UPDATE_DOCS=1 cargo test --test config_reference`.
 
+mod common;
+
 use dsop_harness::config::{self, KEYS};
 use std::path::Path;
 
@@ -42,20 +44,9 @@ fn every_key_of_the_types_is_documented_and_no_other() {
 
 #[test]
 fn committed_page_is_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.md");
     let page = config::reference_page();
     assert!(!page.contains("NOT DOCUMENTED"), "{page}");
-    if std::env::var_os("DSOP_UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &page).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_default()
-        .replace("\r\n", "\n");
-    assert!(
-        committed == page,
-        "docs/config.md is stale: regenerate it with `DSOP_UPDATE_DOCS=1 cargo test --test config_reference` \
-         and commit it"
-    );
+    common::assert_page_current("docs/config.md", &page, "config_reference");
 }
 
 /// The PKCS#12 password's variable is named as the code reads it (`DSOP_PKCS12_PASSWORD`) everywhere in the

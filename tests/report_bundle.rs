@@ -2,6 +2,7 @@
 //! verification (hashes, extra/missing files, signature, who signed), and no secrets in any member.
 
 mod certs;
+mod common;
 
 use dsop_harness::auth::{KeyMaterial, TestCa};
 use dsop_harness::report::{self, sample::sample_report, ReportOptions, SignatureState};
@@ -24,15 +25,7 @@ fn run_folder() -> (tempfile::TempDir, Vec<PathBuf>) {
 }
 
 fn members(path: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let mut v = Vec::new();
-            e.read_to_end(&mut v).unwrap();
-            (e.name().to_string(), v)
-        })
-        .collect()
+    common::zip_file_members(path)
 }
 
 /// The same patterns as `check-run-folder`, recursing into zips.

@@ -5,7 +5,7 @@ use dsop_harness::model::{Lang, RunReport, Status};
 use dsop_harness::report::{self, i18n::Labels, sample::sample_report, ReportOptions};
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use std::io::Read;
+mod common;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -56,16 +56,7 @@ fn parse_xml(name: &str, bytes: &[u8]) -> String {
 }
 
 fn docx_parts(path: &Path) -> Vec<(String, Vec<u8>)> {
-    let f = std::fs::File::open(path).unwrap();
-    let mut zip = zip::ZipArchive::new(f).unwrap();
-    (0..zip.len())
-        .map(|i| {
-            let mut e = zip.by_index(i).unwrap();
-            let mut v = Vec::new();
-            e.read_to_end(&mut v).unwrap();
-            (e.name().to_string(), v)
-        })
-        .collect()
+    common::zip_file_members(path)
 }
 
 fn assert_no_secrets(name: &str, bytes: &[u8]) {

@@ -4,7 +4,8 @@
 
 use dsop_harness::model::Lang;
 use dsop_harness::report::{self, sample::sample_report, ReportOptions};
-use std::io::{Read, Write};
+use std::io::Write;
+mod common;
 mod tools;
 
 use std::path::Path;
@@ -65,14 +66,9 @@ fn make_template(path: &Path) {
 }
 
 fn parts(bytes: &[u8]) -> Vec<(String, String)> {
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut e = z.by_index(i).unwrap();
-            let mut s = String::new();
-            e.read_to_string(&mut s).unwrap();
-            (e.name().to_string(), s)
-        })
+    common::zip_members(std::io::Cursor::new(bytes))
+        .into_iter()
+        .map(|(n, v)| (n, String::from_utf8(v).unwrap()))
         .collect()
 }
 

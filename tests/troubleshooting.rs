@@ -1,24 +1,14 @@
 //! `docs/troubleshooting.md` is generated from the code table the harness uses (`codes::CODES`): this test
 //! fails when the committed page is stale. Regenerate with `DSOP_UPDATE_DOCS=1 cargo test --test troubleshooting`.
 
+mod common;
+
 use dsop_harness::codes::{self, CODES};
-use std::path::Path;
 
 #[test]
 fn committed_page_is_current() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(codes::PAGE);
     let page = codes::troubleshooting_page();
-    if std::env::var_os("DSOP_UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &page).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path)
-        .unwrap_or_default()
-        .replace("\r\n", "\n");
-    assert!(
-        committed == page,
-        "{} is stale: regenerate it with `DSOP_UPDATE_DOCS=1 cargo test --test troubleshooting` and commit it",
-        codes::PAGE
-    );
+    common::assert_page_current(codes::PAGE, &page, "troubleshooting");
 }
 
 #[test]

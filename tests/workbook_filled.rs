@@ -1,6 +1,8 @@
 //! `write_filled`: a filled copy of the bundled workbook reads back with the same cases, in the same cells,
 //! and the results; the original package's parts survive.
 
+mod common;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use dsop_harness::model::{
     Api, CaseResult, Lang, RunContext, RunReport, Status, StepResult, Summary, Verdict, WorkbookRef,
@@ -111,16 +113,7 @@ fn report(simulated: bool) -> RunReport {
 
 /// Every part of an xlsx package, by name.
 fn parts(path: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    use std::io::Read;
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut f = z.by_index(i).unwrap();
-            let mut v = Vec::new();
-            f.read_to_end(&mut v).unwrap();
-            (f.name().to_string(), v)
-        })
-        .collect()
+    common::zip_file_members(path).into_iter().collect()
 }
 
 /// All cells of one sheet of an xlsx, as text.

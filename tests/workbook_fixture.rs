@@ -3,6 +3,8 @@
 //! sheet are all still there, in their original cells; only the result cells change; and with `mask_ids`
 //! no personal id is left in any part of the package.
 
+mod common;
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use dsop_harness::model::{
     Api, CaseResult, Lang, RunContext, RunReport, Status, StepResult, Summary, Verdict, WorkbookRef,
@@ -10,7 +12,6 @@ use dsop_harness::model::{
 use dsop_harness::report::xlsx::write_filled;
 use dsop_harness::workbook;
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 fn fixture() -> PathBuf {
@@ -89,15 +90,7 @@ fn report() -> RunReport {
 }
 
 fn parts(path: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| {
-            let mut f = z.by_index(i).unwrap();
-            let mut v = Vec::new();
-            f.read_to_end(&mut v).unwrap();
-            (f.name().to_string(), v)
-        })
-        .collect()
+    common::zip_file_members(path).into_iter().collect()
 }
 
 fn text(parts: &BTreeMap<String, Vec<u8>>, name: &str) -> String {

@@ -97,3 +97,38 @@ pub fn expect_exit(out: &std::process::Output, code: i32) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Every member of a zip package (xlsx, docx, bundle), in the package's order: name and bytes.
+pub fn zip_members<R: std::io::Read + std::io::Seek>(r: R) -> Vec<(String, Vec<u8>)> {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(r).unwrap();
+    (0..z.len())
+        .map(|i| {
+            let mut e = z.by_index(i).unwrap();
+            let mut v = Vec::new();
+            e.read_to_end(&mut v).unwrap();
+            (e.name().to_string(), v)
+        })
+        .collect()
+}
+
+/// [`zip_members`] of the file at `path`.
+pub fn zip_file_members(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    zip_members(std::fs::File::open(path).unwrap())
+}
+
+/// A generated page (`rel`, from the repository root) must be committed as `page` is now; with
+/// `DSOP_UPDATE_DOCS` set it is written first. `test` is the `cargo test --test` name that regenerates it.
+pub fn assert_page_current(rel: &str, page: &str, test: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+    if std::env::var_os("DSOP_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, page).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    assert!(
+        committed == page,
+        "{rel} is stale: regenerate it with `DSOP_UPDATE_DOCS=1 cargo test --test {test}` and commit it"
+    );
+}
