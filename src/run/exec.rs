@@ -480,7 +480,7 @@ impl Executor {
 
     /// The tokens `case` will present expired, requested side by side, once per case: the scheduler starts
     /// this ahead ([`Executor::in_background`]) and the case, when it starts, waits for that round rather
-    /// than requesting again. Returns when all of them are past `exp` + the API's tolerance + the margin. A
+    /// than requesting again. Returns the instant all of them are past `exp` + the API's tolerance + the margin. A
     /// token that cannot be had is left to its step, and so are the steps after it.
     pub async fn fetch_expired(&self, case: &PlannedCase) -> Option<Instant> {
         if !case.steps.iter().any(|s| s.auth == AuthMode::Expired) {
